@@ -1,0 +1,34 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "orgsync",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "OrgModel", targets: ["OrgModel"]),
+        .library(name: "OrgSync", targets: ["OrgSync"]),
+        .executable(name: "orgsync", targets: ["orgsync"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibGit2",
+            pkgConfig: "libgit2",
+            providers: [.apt(["libgit2-dev"])]
+        ),
+        .target(name: "GitKit", dependencies: ["CLibGit2"]),
+        .target(name: "OrgModel", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "OrgSync", dependencies: ["OrgModel", "GitKit"]),
+        .executableTarget(
+            name: "orgsync",
+            dependencies: ["OrgSync", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "OrgModelTests", dependencies: ["OrgModel"]),
+        .testTarget(name: "GitKitTests", dependencies: ["GitKit"]),
+        .testTarget(name: "OrgSyncTests", dependencies: ["OrgSync"]),
+        .testTarget(name: "CLITests", dependencies: ["OrgSync"]),
+    ]
+)

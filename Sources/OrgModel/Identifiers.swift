@@ -1,0 +1,51 @@
+/// The kinds of identifier in a repository, each with its own pattern (SPEC F1).
+///
+/// Every id is checked against its pattern before any path is built from it, so an id can never
+/// name a file outside its folder.
+public enum IdentifierKind: String, Sendable, CaseIterable {
+    /// Workspaces, members, provider keys, API keys, organizations and usage writers: `^[a-z0-9][a-z0-9-]{0,62}$`.
+    case slug
+    /// Ledger event ids: a ULID, 26 characters of Crockford base32 in upper case.
+    case ulid
+    /// Usage record ids: a ULID or an idempotency key, `^[A-Za-z0-9_-]{1,64}$`.
+    case recordID
+
+    /// A short description of the pattern, for messages.
+    public var pattern: String {
+        switch self {
+        case .slug: return "lower-case letters, digits and '-', starting with a letter or digit, at most 63 characters"
+        case .ulid: return "a ULID: 26 characters from 0-9 and A-Z without I, L, O and U"
+        case .recordID: return "1 to 64 characters from A-Z, a-z, 0-9, '_' and '-'"
+        }
+    }
+
+    /// Whether `text` matches this kind's pattern.
+    public func matches(_ text: Substring) -> Bool {
+        let bytes = text.utf8
+        switch self {
+        case .slug:
+            guard let first = bytes.first, bytes.count <= 63, Self.isLowerAlnum(first) else { return false }
+            return bytes.allSatisfy { Self.isLowerAlnum($0) || $0 == UInt8(ascii: "-") }
+        case .ulid:
+            guard bytes.count == 26 else { return false }
+            // The first character carries the top bits of a 48-bit time: at most '7'.
+            guard let first = bytes.first, first >= UInt8(ascii: "0"), first <= UInt8(ascii: "7") else { return false }
+            return bytes.allSatisfy(Self.isCrockford)
+        case .recordID:
+            guard (1...64).contains(bytes.count) else { return false }
+            return bytes.allSatisfy { Self.isLowerAlnum($0) || ($0 >= 65 && $0 <= 90) || $0 == 95 || $0 == 45 }
+        }
+    }
+
+    public func matches(_ text: String) -> Bool { matches(text[...]) }
+
+    static func isLowerAlnum(_ byte: UInt8) -> Bool {
+        (byte >= 48 && byte <= 57) || (byte >= 97 && byte <= 122)
+    }
+
+    static func isCrockford(_ byte: UInt8) -> Bool {
+        if byte >= 48 && byte <= 57 { return true }
+        guard byte >= 65 && byte <= 90 else { return false }
+        return byte != 73 && byte != 76 && byte != 79 && byte != 85 // I L O U
+    }
+}

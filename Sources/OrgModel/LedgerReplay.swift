@@ -1,0 +1,222 @@
+/// The result of replaying every ledger event and usage record in `(at, id)` order (SPEC §3).
+///
+/// Balances are never stored in the repository: they are always the outcome of this replay. The
+/// Primary's balance is derived (R6): total added − transferred out + transferred in − usage charged to it.
+public struct LedgerReplay: Sendable {
+    /// The balance of every live workspace, the Primary included.
+    public var balances: [String: Credits] = [:]
+    /// The mode in effect after the last event (R5); shared until a mode event says otherwise.
+    public var mode: CreditMode = .shared
+    /// The id of the Primary Workspace.
+    public var primary: String
+    /// All credits topped up (R4).
+    public var totalAdded = Credits.zero
+    /// All credits moved by transfers.
+    public var totalTransferred = Credits.zero
+    /// All credits consumed by usage, deleted workspaces included.
+    public var totalConsumed = Credits.zero
+    public var consumedByWorkspace: [String: Credits] = [:]
+    public var consumedByMember: [String: Credits] = [:]
+    public var consumedByTool: [Tool: Credits] = [:]
+    /// The parts of the Primary's derived balance (R6).
+    public var primaryTransferredOut = Credits.zero
+    public var primaryTransferredIn = Credits.zero
+    /// Usage charged to the Primary's balance: its own, and every workspace's in shared mode.
+    public var primaryCharged = Credits.zero
+    /// The number of ledger events and usage records applied.
+    public var eventsApplied = 0
+    public var recordsApplied = 0
+    /// The first event that broke a rule; the replay stops there.
+    public var failure: Diagnostic?
+    /// Problems that do not stop the replay, such as a mode event that does not change the mode.
+    public var warnings: [Diagnostic] = []
+
+    /// The Primary's balance.
+    public var primaryBalance: Credits { balances[primary] ?? .zero }
+}
+
+extension LedgerReplay {
+    private enum Step {
+        case deletionUsage(Int)
+        case event(Int)
+        case usage(Int)
+        case deletion(Int)
+    }
+
+    private struct Key: Comparable {
+        let at: Timestamp
+        let phase: UInt8
+        let id: String
+        static func < (lhs: Key, rhs: Key) -> Bool {
+            if lhs.at != rhs.at { return lhs.at < rhs.at }
+            if lhs.phase != rhs.phase { return lhs.phase < rhs.phase }
+            return lhs.id.utf8.lexicographicallyPrecedes(rhs.id.utf8)
+        }
+    }
+
+    private struct Failure: Error { let diagnostic: Diagnostic }
+
+    /// Replays `org`. It needs the Primary (R3); without one it returns nil, and the validator reports why.
+    ///
+    /// Records whose workspace or member does not exist are skipped: the state rules report them.
+    /// A deleted workspace's usage files are gone, so its tombstone's `consumed` is charged at the time of
+    /// deletion, just before its refund; at the end of that instant its balance must be exactly zero (R10).
+    public static func run(_ org: Organization) -> LedgerReplay? {
+        guard let primary = org.primary else { return nil }
+        var replay = LedgerReplay(primary: primary.id)
+        var deletedAt: [String: Timestamp] = [:]
+        var steps: [(Key, Step)] = []
+        steps.reserveCapacity(org.events.count + org.usage.count + 2 * org.workspaces.count)
+        for (index, workspace) in org.workspaces.enumerated() {
+            if let tombstone = workspace.deleted {
+                steps.append((Key(at: tombstone.at, phase: 0, id: workspace.id), .deletionUsage(index)))
+                steps.append((Key(at: tombstone.at, phase: 2, id: workspace.id), .deletion(index)))
+            } else {
+                replay.balances[workspace.id] = .zero
+            }
+        }
+        for (index, event) in org.events.enumerated() {
+            steps.append((Key(at: event.at, phase: 1, id: event.id), .event(index)))
+        }
+        for (index, record) in org.usage.enumerated() where org.workspace(record.workspace).map({ !$0.isDeleted }) == true {
+            steps.append((Key(at: record.at, phase: 1, id: record.id), .usage(index)))
+        }
+        steps.sort { $0.0 < $1.0 }
+
+        do throws(Failure) {
+            for (_, step) in steps {
+                switch step {
+                case .event(let index): try replay.apply(org.events[index], org: org, deletedAt: deletedAt)
+                case .usage(let index): try replay.apply(org.usage[index], org: org)
+                case .deletionUsage(let index): try replay.chargeDeleted(org.workspaces[index])
+                case .deletion(let index):
+                    let workspace = org.workspaces[index]
+                    try replay.close(workspace, org: org)
+                    if let tombstone = workspace.deleted { deletedAt[workspace.id] = tombstone.at }
+                }
+            }
+        } catch {
+            replay.failure = error.diagnostic
+        }
+        return replay
+    }
+
+    private func balance(_ workspace: String) -> Credits { balances[workspace] ?? .zero }
+
+    private static func sum(_ a: Credits, _ b: Credits, at location: SourceLocation) throws(Failure) -> Credits {
+        do {
+            return try a.adding(b)
+        } catch {
+            throw Failure(diagnostic: .error(.f(2), "\(error); the ledger cannot hold this amount", at: location))
+        }
+    }
+
+    private mutating func apply(_ event: LedgerEvent, org: Organization, deletedAt: [String: Timestamp]) throws(Failure) {
+        switch event.kind {
+        case .topup(let credits, _):
+            balances[primary] = try Self.sum(balance(primary), credits, at: event.source["credits"])
+            totalAdded = try Self.sum(totalAdded, credits, at: event.source["credits"])
+
+        case .transfer(let transfer):
+            for (field, id) in [("from", transfer.from), ("to", transfer.to)] {
+                guard let workspace = org.workspace(id) else {
+                    var message = "transfer \(field) '\(id)', which is not a workspace"
+                    if let suggestion = Suggestion.closest(to: id, among: org.workspaces.map(\.id)) { message += "; did you mean '\(suggestion)'?" }
+                    throw Failure(diagnostic: .error(.reference, message, at: event.source[field]))
+                }
+                if let deleted = deletedAt[id] {
+                    throw Failure(diagnostic: .error(.r(7), "transfer \(field) '\(id)', which was deleted at \(deleted); deleted workspaces cannot send or receive credits",
+                                                     at: event.source[field], notes: [.init("deleted here", at: workspace.source["deleted"])]))
+                }
+            }
+            if transfer.reason == .deletion {
+                guard let tombstone = org.workspace(transfer.from)?.deleted, tombstone.at == event.at, transfer.to == primary else {
+                    throw Failure(diagnostic: .error(.r(10), "a transfer with reason 'deletion' must return a deleted workspace's balance to the Primary '\(primary)' at the time of deletion; remove the reason or fix from, to and at",
+                                                     at: event.source["reason"]))
+                }
+            }
+            guard mode == .budget else {
+                throw Failure(diagnostic: .error(.r(7), "transfers are possible only in budget mode, and the organization is in shared mode at \(event.at); add a mode event switching to budget before this transfer",
+                                                 at: event.source["type"]))
+            }
+            let available = balance(transfer.from)
+            guard transfer.credits <= available else {
+                throw Failure(diagnostic: .error(.r(7), "transfer of \(transfer.credits) exceeds the \(available) credits available in '\(transfer.from)' at \(event.at); transfer at most \(available) or top up first",
+                                                 at: event.source["credits"]))
+            }
+            if transfer.from == primary {
+                primaryTransferredOut = try Self.sum(primaryTransferredOut, transfer.credits, at: event.source["credits"])
+            }
+            if transfer.to == primary {
+                primaryTransferredIn = try Self.sum(primaryTransferredIn, transfer.credits, at: event.source["credits"])
+            }
+            balances[transfer.from] = Credits(units: available.units - transfer.credits.units)
+            balances[transfer.to] = try Self.sum(balance(transfer.to), transfer.credits, at: event.source["credits"])
+            totalTransferred = try Self.sum(totalTransferred, transfer.credits, at: event.source["credits"])
+
+        case .mode(let newMode):
+            if newMode == mode {
+                warnings.append(.warning(.r(5), "the organization is already in \(mode) mode at \(event.at); this event changes nothing",
+                                         at: event.source["mode"]))
+            } else if newMode == .shared {
+                let funded = balances.filter { $0.key != primary && !$0.value.isZero }.sorted { $0.key < $1.key }
+                if !funded.isEmpty {
+                    let list = funded.map { "'\($0.key)' has \($0.value)" }.joined(separator: ", ")
+                    throw Failure(diagnostic: .error(.r(9), "switching to shared mode must first return every workspace's balance to the Primary, but \(list); add transfers with reason 'mode-switch' before this event, as 'orgsync mode shared' does",
+                                                     at: event.source["mode"]))
+                }
+            }
+            mode = newMode
+        }
+        eventsApplied += 1
+    }
+
+    private mutating func apply(_ record: UsageRecord, org: Organization) throws(Failure) {
+        guard org.member(record.member) != nil else { return }
+        let payer = mode == .budget ? record.workspace : primary
+        let available = balance(payer)
+        guard record.credits <= available else {
+            let whose = payer == primary && payer != record.workspace ? "the Primary '\(primary)' (shared mode)" : "'\(payer)'"
+            throw Failure(diagnostic: .error(.r(8), "usage of \(record.credits) credits by '\(record.member)' with \(record.tool.rawValue) at \(record.at) exceeds the \(available) credits available in \(whose); a workspace with no credits is blocked until credits are transferred in",
+                                             at: record.location))
+        }
+        balances[payer] = Credits(units: available.units - record.credits.units)
+        if payer == primary { primaryCharged = try Self.sum(primaryCharged, record.credits, at: record.location) }
+        try consume(record.credits, workspace: record.workspace, at: record.location)
+        consumedByMember[record.member] = try Self.sum(consumedByMember[record.member] ?? .zero, record.credits, at: record.location)
+        consumedByTool[record.tool] = try Self.sum(consumedByTool[record.tool] ?? .zero, record.credits, at: record.location)
+        recordsApplied += 1
+    }
+
+    private mutating func consume(_ credits: Credits, workspace: String, at location: SourceLocation) throws(Failure) {
+        totalConsumed = try Self.sum(totalConsumed, credits, at: location)
+        consumedByWorkspace[workspace] = try Self.sum(consumedByWorkspace[workspace] ?? .zero, credits, at: location)
+    }
+
+    /// Charges a deleted workspace's recorded consumption, at the time of its deletion.
+    private mutating func chargeDeleted(_ workspace: Workspace) throws(Failure) {
+        guard let tombstone = workspace.deleted else { return }
+        let own = Credits(units: tombstone.consumed.units - tombstone.chargedToPrimary.units)
+        let location = workspace.source["deleted.consumed"]
+        try consume(tombstone.consumed, workspace: workspace.id, at: location)
+        let ownBalance = try Self.sum(balance(workspace.id), own.negated, at: location)
+        let primaryBalance = try Self.sum(balance(primary), tombstone.chargedToPrimary.negated, at: location)
+        guard !ownBalance.isNegative, !primaryBalance.isNegative else {
+            throw Failure(diagnostic: .error(.r(10), "the tombstone of '\(workspace.id)' records more consumption than its credits could pay for; check deleted.consumed and deleted.chargedToPrimary",
+                                             at: location))
+        }
+        balances[workspace.id] = ownBalance
+        balances[primary] = primaryBalance
+        primaryCharged = try Self.sum(primaryCharged, tombstone.chargedToPrimary, at: location)
+    }
+
+    /// Ends a deleted workspace: its balance must have returned to the Primary (R10).
+    private mutating func close(_ workspace: Workspace, org: Organization) throws(Failure) {
+        let remaining = balance(workspace.id)
+        guard remaining.isZero else {
+            throw Failure(diagnostic: .error(.r(10), "workspace '\(workspace.id)' was deleted with \(remaining) credits left; add a transfer of exactly \(remaining) from '\(workspace.id)' to '\(primary)' with reason 'deletion' at the time of deletion, as 'orgsync workspace delete' does",
+                                             at: workspace.source["deleted"]))
+        }
+        balances[workspace.id] = nil
+    }
+}

@@ -1,0 +1,170 @@
+/// The tools usage is tracked by (R12).
+public enum Tool: String, Hashable, Sendable, CaseIterable {
+    case chat, image, video, audio, speech
+}
+
+/// One usage record: credits a member spent with a tool in a workspace (R12).
+///
+/// Records live in `usage/<workspace>/<yyyy>/<mm>/<dd>-<writer>.jsonl`, one JSON object per line, so
+/// that concurrent writers (gateway instances, admins) never append to the same file (F6).
+public struct UsageRecord: Hashable, Sendable {
+    public var id: String
+    public var at: Timestamp
+    /// The workspace, taken from the file's folder.
+    public var workspace: String
+    public var member: String
+    public var tool: Tool
+    public var credits: Credits
+    public var model: String?
+    public var tokens: Int?
+    /// The provider's cost, in the provider's currency, as exact decimal text.
+    public var cost: String?
+    /// The file and line of the record.
+    public var location: SourceLocation
+
+    public init(id: String, at: Timestamp, workspace: String, member: String, tool: Tool, credits: Credits,
+                model: String? = nil, tokens: Int? = nil, cost: String? = nil, location: SourceLocation) {
+        self.id = id
+        self.at = at
+        self.workspace = workspace
+        self.member = member
+        self.tool = tool
+        self.credits = credits
+        self.model = model
+        self.tokens = tokens
+        self.cost = cost
+        self.location = location
+    }
+
+    static let keys = ["id", "at", "member", "tool", "credits", "model", "tokens", "cost"]
+
+    /// The canonical JSON line of the record, without the newline. Keys in a fixed order; credits as a number.
+    public var jsonLine: String {
+        var out = "{\"id\":"
+        JSONValue.writeString(id, to: &out)
+        out += ",\"at\":\"\(at)\",\"member\":"
+        JSONValue.writeString(member, to: &out)
+        out += ",\"tool\":\"\(tool.rawValue)\",\"credits\":\(credits)"
+        if let model {
+            out += ",\"model\":"
+            JSONValue.writeString(model, to: &out)
+        }
+        if let tokens { out += ",\"tokens\":\(tokens)" }
+        if let cost { out += ",\"cost\":\(cost)" }
+        return out + "}"
+    }
+}
+
+/// A parsed usage file path: `usage/<workspace>/<yyyy>/<mm>/<dd>-<writer>.jsonl`.
+public struct UsageFilePath: Hashable, Sendable {
+    public var workspace: String
+    public var year: Int
+    public var month: Int
+    public var day: Int
+    public var writer: String
+
+    public init(workspace: String, year: Int, month: Int, day: Int, writer: String) {
+        self.workspace = workspace
+        self.year = year
+        self.month = month
+        self.day = day
+        self.writer = writer
+    }
+
+    /// Parses a path, or returns nil when it does not follow the layout.
+    public init?(_ path: String) {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 5, parts[0] == "usage", IdentifierKind.slug.matches(parts[1]),
+              parts[2].count == 4, let year = Int(parts[2]), parts[3].count == 2, let month = Int(parts[3]),
+              (1...12).contains(month), parts[4].hasSuffix(".jsonl") else { return nil }
+        let stem = parts[4].dropLast(6)
+        guard stem.count >= 4, stem[stem.index(stem.startIndex, offsetBy: 2)] == "-",
+              let day = Int(stem.prefix(2)), stem.prefix(2).allSatisfy(\.isASCII),
+              (1...Timestamp.daysIn(month: month, year: year)).contains(day) else { return nil }
+        let writer = stem.dropFirst(3)
+        guard IdentifierKind.slug.matches(writer) else { return nil }
+        self.init(workspace: String(parts[1]), year: year, month: month, day: day, writer: String(writer))
+    }
+
+    public var path: String {
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "usage/\(workspace)/\(year)/\(two(month))/\(two(day))-\(writer).jsonl"
+    }
+}
+
+extension UsageRecord {
+    /// Decodes every line of a usage file. Blank lines are skipped; each bad line gives its own diagnostics.
+    static func decodeFile(_ bytes: [UInt8], file: UsageFilePath, path: String) -> (records: [UsageRecord], diagnostics: [Diagnostic]) {
+        var records: [UsageRecord] = []
+        var diagnostics: [Diagnostic] = []
+        guard bytes.count <= ParseLimits.maxFileBytes else {
+            return ([], [.error(.syntax, "file is \(bytes.count) bytes, over the limit of \(ParseLimits.maxFileBytes); start a new file for the day's writer",
+                                at: SourceLocation(path: path))])
+        }
+        var lineNumber = 0
+        var start = 0
+        while start < bytes.count {
+            lineNumber += 1
+            var end = start
+            while end < bytes.count, bytes[end] != 0x0A { end += 1 }
+            var line = bytes[start..<end]
+            if line.last == 0x0D { line = line.dropLast() }
+            defer { start = end + 1 }
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            guard let text = String(validating: line, as: UTF8.self) else {
+                diagnostics.append(.error(.syntax, "line is not valid UTF-8", at: SourceLocation(path: path, line: lineNumber, column: 1)))
+                continue
+            }
+            var reader = JSONReader(text: text, path: path, firstLine: lineNumber)
+            switch reader.parseDocument() {
+            case .failure(let diagnostic):
+                diagnostics.append(diagnostic)
+            case .success(let node):
+                let decoder = FileDecoder(path: path)
+                if let record = decode(node, file: file, line: lineNumber, decoder) { records.append(record) }
+                diagnostics.append(contentsOf: decoder.diagnostics)
+            }
+        }
+        return (records, diagnostics)
+    }
+
+    private static func decode(_ node: SourceNode, file: UsageFilePath, line: Int, _ d: FileDecoder) -> UsageRecord? {
+        guard let fields = d.mapping(node, field: "", what: "a usage record", allowed: keys,
+                                     required: ["id", "at", "member", "tool", "credits"]) else { return nil }
+        let id = d.identifier(fields["id"], field: "id", what: "record id", kind: .recordID)
+        let at = d.timestamp(fields["at"], field: "at", what: "at")
+        let member = d.identifier(fields["member"], field: "member", what: "member", kind: .slug)
+        let tool = d.choice(fields["tool"], field: "tool", what: "tool", as: Tool.self)
+        let credits = d.credits(fields["credits"], field: "credits", what: "usage credits", allowZero: true)
+        let model = d.optionalString(fields["model"], field: "model", what: "model")
+        let tokens = fields["tokens"].flatMap { $0.isNull ? nil : d.integer($0, field: "tokens", what: "tokens", range: 0...Int(Int32.max)) }
+        var cost: String?
+        if let costNode = fields["cost"], !costNode.isNull {
+            if case .scalar(let text, _) = costNode.kind, UsageRecord.isCost(text) {
+                cost = text
+            } else {
+                d.error(.schema, "cost must be a non-negative decimal such as 0.0125, with at most 10 fractional digits", at: costNode)
+            }
+        }
+        if let at, let atNode = fields["at"] {
+            let (year, month, day) = at.date
+            if (year, month, day) != (file.year, file.month, file.day) {
+                d.error(.f(6), "record at \(at) is in the file for \(file.year)-\(file.month < 10 ? "0" : "")\(file.month)-\(file.day < 10 ? "0" : "")\(file.day); move it to the file of its own day",
+                        at: atNode)
+            }
+        }
+        guard let id, let at, let member, let tool, let credits else { return nil }
+        return UsageRecord(id: id, at: at, workspace: file.workspace, member: member, tool: tool, credits: credits,
+                           model: model, tokens: tokens, cost: cost, location: SourceLocation(path: d.path, line: line, column: 1))
+    }
+
+    static func isCost(_ text: String) -> Bool {
+        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let whole = parts.first, !whole.isEmpty, whole.allSatisfy(\.isASCII), whole.allSatisfy(\.isNumber),
+              !(whole.count > 1 && whole.hasPrefix("0")) else { return false }
+        if parts.count == 2 {
+            return (1...10).contains(parts[1].count) && parts[1].allSatisfy { $0.isASCII && $0.isNumber }
+        }
+        return true
+    }
+}

@@ -1,0 +1,117 @@
+import Yams
+
+/// Reads YAML through Yams (libyaml) into a `SourceNode` tree.
+///
+/// Anchors and aliases are refused: orgsync files are small, and aliases are how a few bytes expand
+/// into gigabytes. Duplicate keys are refused by Yams itself.
+enum YAMLReader {
+    static func parse(_ text: String, path: String) -> Result<SourceNode, Diagnostic> {
+        if let (line, column) = excessiveFlowNesting(text) {
+            return .failure(.error(.syntax, "values are nested more than \(ParseLimits.maxDepth) levels deep",
+                                   at: SourceLocation(path: path, line: line, column: column)))
+        }
+        let root: Yams.Node?
+        do {
+            root = try Yams.Parser(yaml: text).singleRoot()
+        } catch let error as YamlError {
+            return .failure(diagnostic(for: error, path: path))
+        } catch {
+            return .failure(.error(.syntax, "cannot read YAML: \(error)", at: SourceLocation(path: path)))
+        }
+        guard let root else { return .success(SourceNode(.null, line: 1, column: 1)) }
+        return convert(root, path: path, depth: 0)
+    }
+
+    private static func convert(_ node: Yams.Node, path: String, depth: Int) -> Result<SourceNode, Diagnostic> {
+        let line = node.mark?.line ?? 1
+        let column = node.mark?.column ?? 1
+        if node.anchor != nil {
+            return .failure(.error(.syntax, "anchors and aliases (&name, *name) are not allowed in orgsync files; write the value out",
+                                   at: SourceLocation(path: path, line: line, column: column)))
+        }
+        guard depth < ParseLimits.maxDepth else {
+            return .failure(.error(.syntax, "values are nested more than \(ParseLimits.maxDepth) levels deep",
+                                   at: SourceLocation(path: path, line: line, column: column)))
+        }
+        switch node {
+        case .alias:
+            return .failure(.error(.syntax, "anchors and aliases (&name, *name) are not allowed in orgsync files; write the value out",
+                                   at: SourceLocation(path: path, line: line, column: column)))
+        case .scalar(let scalar):
+            if scalar.style == .plain || scalar.style == .any {
+                switch scalar.string {
+                case "", "~", "null", "Null", "NULL": return .success(SourceNode(.null, line: line, column: column))
+                default: return .success(SourceNode(.scalar(scalar.string, quoted: false), line: line, column: column))
+                }
+            }
+            return .success(SourceNode(.scalar(scalar.string, quoted: true), line: line, column: column))
+        case .sequence(let sequence):
+            var items: [SourceNode] = []
+            items.reserveCapacity(sequence.count)
+            for item in sequence {
+                switch convert(item, path: path, depth: depth + 1) {
+                case .success(let value): items.append(value)
+                case .failure(let diagnostic): return .failure(diagnostic)
+                }
+            }
+            return .success(SourceNode(.sequence(items), line: line, column: column))
+        case .mapping(let mapping):
+            var entries: [SourceEntry] = []
+            entries.reserveCapacity(mapping.count)
+            for (key, value) in mapping {
+                let keyLine = key.mark?.line ?? line
+                let keyColumn = key.mark?.column ?? column
+                guard case .scalar(let keyScalar) = key, key.anchor == nil else {
+                    return .failure(.error(.syntax, "mapping keys must be plain words, not lists or mappings",
+                                           at: SourceLocation(path: path, line: keyLine, column: keyColumn)))
+                }
+                switch convert(value, path: path, depth: depth + 1) {
+                case .success(let converted):
+                    entries.append(SourceEntry(key: keyScalar.string, keyLine: keyLine, keyColumn: keyColumn, value: converted))
+                case .failure(let diagnostic): return .failure(diagnostic)
+                }
+            }
+            return .success(SourceNode(.mapping(entries), line: line, column: column))
+        }
+    }
+
+    private static func diagnostic(for error: YamlError, path: String) -> Diagnostic {
+        switch error {
+        case .scanner(let context, let problem, let mark, _),
+             .parser(let context, let problem, let mark, _),
+             .composer(let context, let problem, let mark, _):
+            let detail = context.map { "\(problem) \($0.text)" } ?? problem
+            return .error(.syntax, "malformed YAML: \(detail); fix the syntax at this position",
+                          at: SourceLocation(path: path, line: mark.line, column: mark.column))
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let names = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+            return .error(.syntax, "duplicate key \(names) in one mapping; keep one of them",
+                          at: SourceLocation(path: path, line: context.mark.line, column: context.mark.column))
+        case .reader(let problem, _, _, _):
+            return .error(.syntax, "cannot read YAML: \(problem)", at: SourceLocation(path: path))
+        default:
+            return .error(.syntax, "cannot read YAML: \(error)", at: SourceLocation(path: path))
+        }
+    }
+
+    /// The position where `[`/`{` nesting first exceeds the limit, found before libyaml recurses into it.
+    ///
+    /// Brackets inside quotes and comments count too; that only errs on the side of refusing.
+    private static func excessiveFlowNesting(_ text: String) -> (Int, Int)? {
+        var depth = 0
+        var line = 1
+        var column = 0
+        for scalar in text.unicodeScalars {
+            column += 1
+            switch scalar {
+            case "\n": line += 1; column = 0
+            case "[", "{":
+                depth += 1
+                if depth > ParseLimits.maxDepth { return (line, column) }
+            case "]", "}": depth = max(0, depth - 1)
+            default: break
+            }
+        }
+        return nil
+    }
+}

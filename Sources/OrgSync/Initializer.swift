@@ -1,0 +1,208 @@
+import Foundation
+import GitKit
+import OrgModel
+
+/// What `orgsync init` creates: a repository with `org.yaml`, the Primary Workspace, the owner, optional
+/// top-up and mode events, and the first commit.
+public struct InitOptions: Sendable {
+    public var directory: String
+    public var name: String
+    public var id: String?
+    public var ownerEmail: String?
+    public var mode: CreditMode = .shared
+    public var credits: Credits?
+    public var primaryID = "primary"
+    public var primaryName = "Primary Workspace"
+    public var now = Timestamp.now()
+
+    public init(directory: String, name: String) {
+        self.directory = directory
+        self.name = name
+    }
+}
+
+/// The outcome of `orgsync init`.
+public struct InitResult: Sendable {
+    public var directory: String
+    public var commit: ObjectID
+    public var organization: String
+    public var owner: String
+    public var primary: String
+    /// The files written, relative to the repository root.
+    public var files: [String]
+}
+
+/// Creates a new organization repository (R1, R3).
+public enum Initializer {
+    /// Creates the organization in `options.directory`, which may be missing, empty, or a git repository
+    /// without organization files. Nothing is left behind when it fails.
+    public static func run(_ options: InitOptions) throws(OrgSyncError) -> InitResult {
+        let directory = URL(fileURLWithPath: options.directory).standardizedFileURL.path
+        let orgID = options.id ?? slug(from: options.name)
+        guard IdentifierKind.slug.matches(orgID) else {
+            throw OrgSyncError(.environment, "organization id '\(orgID)' is not valid: use \(IdentifierKind.slug.pattern); pass --id")
+        }
+        guard IdentifierKind.slug.matches(options.primaryID) else {
+            throw OrgSyncError(.environment, "workspace id '\(options.primaryID)' is not valid: use \(IdentifierKind.slug.pattern)")
+        }
+        guard !options.name.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw OrgSyncError(.environment, "the organization needs a name: pass --name")
+        }
+        if let credits = options.credits, !credits.isPositive {
+            throw OrgSyncError(.environment, "--credits must be greater than zero, not \(credits)")
+        }
+
+        let fileManager = FileManager.default
+        let existed = fileManager.fileExists(atPath: directory)
+        if existed {
+            let existing = try SnapshotLoader.workTree(at: directory)
+            if let path = existing.entries.keys.sorted().first(where: Snapshot.isOrganizationPath) {
+                throw OrgSyncError(.refused, "'\(directory)' already holds organization files (\(path)); run orgsync init in a new folder")
+            }
+        }
+        let createdGitDirectory = !fileManager.fileExists(atPath: directory + "/.git")
+        var written: [String] = []
+        func rollBack() {
+            for path in written.reversed() { try? fileManager.removeItem(atPath: directory + "/" + path) }
+            for folder in ["ledger", "members", "workspaces"] { removeEmptyFolders(directory + "/" + folder) }
+            if createdGitDirectory { try? fileManager.removeItem(atPath: directory + "/.git") }
+            if !existed { try? fileManager.removeItem(atPath: directory) }
+        }
+
+        let repository: GitKit.Repository
+        do {
+            repository = createdGitDirectory ? try .create(at: directory) : try .open(directory)
+        } catch {
+            rollBack()
+            throw OrgSyncError.git("cannot create a git repository in '\(directory)'", error)
+        }
+
+        do throws(OrgSyncError) {
+            let identity = try ownerIdentity(options, repository)
+            let ownerID = slug(from: String(identity.email.prefix { $0 != "@" }))
+            let files = try organizationFiles(options, orgID: orgID, owner: Member(id: ownerID, email: identity.email, name: identity.name, role: .owner))
+
+            let report = Validator.validate(Snapshot(files: files))
+            guard report.isValid else {
+                throw OrgSyncError(.refused, "the new organization would not be valid", diagnostics: report.diagnostics)
+            }
+            let paths = files.keys.sorted()
+            for path in paths {
+                try AtomicFile.write(Array((files[path] ?? "").utf8), to: directory + "/" + path)
+                written.append(path)
+            }
+            let signature = Signature(name: identity.name ?? ownerID, email: identity.email, time: options.now.seconds, offsetMinutes: 0)
+            let message = "Initialize organization '\(options.name)'\n\nOrgsync-Operation: init\n"
+            let commit = try commitFiles(paths, message: message, author: signature, in: repository)
+            return InitResult(directory: directory, commit: commit, organization: orgID, owner: ownerID,
+                              primary: options.primaryID, files: paths)
+        } catch {
+            rollBack()
+            throw error
+        }
+    }
+
+    private static func ownerIdentity(_ options: InitOptions, _ repository: GitKit.Repository) throws(OrgSyncError) -> (email: String, name: String?) {
+        let configuredName = try? repository.config("user.name")
+        if let email = options.ownerEmail {
+            return (email, configuredName ?? nil)
+        }
+        guard let email = (try? repository.config("user.email")) ?? nil else {
+            throw OrgSyncError(.environment, "no owner: pass --owner EMAIL, or set your identity with 'git config --global user.email EMAIL'")
+        }
+        return (email, configuredName ?? nil)
+    }
+
+    /// The canonical text of every file of the new organization.
+    static func organizationFiles(_ options: InitOptions, orgID: String, owner: Member) throws(OrgSyncError) -> [String: String] {
+        var files: [String: String] = [:]
+        files["org.yaml"] = CanonicalYAML.render(OrgConfig(id: orgID, name: options.name).yaml)
+        files[Member.path(for: owner.id)] = CanonicalYAML.render(owner.yaml)
+        let primary = Workspace(id: options.primaryID, name: options.primaryName, isPrimary: true,
+                                members: [.init(member: owner.id, role: .admin)])
+        files[Workspace.path(for: primary.id)] = CanonicalYAML.render(primary.yaml)
+        var ids = ULIDGenerator()
+        if let credits = options.credits {
+            let event = LedgerEvent(id: ids.next(at: options.now), at: options.now, by: owner.id,
+                                    kind: .topup(credits: credits, reference: "initial credits"))
+            files[LedgerEvent.path(id: event.id, at: event.at)] = CanonicalYAML.render(event.yaml)
+        }
+        if options.mode != .shared {
+            let event = LedgerEvent(id: ids.next(at: options.now), at: options.now, by: owner.id, kind: .mode(options.mode))
+            files[LedgerEvent.path(id: event.id, at: event.at)] = CanonicalYAML.render(event.yaml)
+        }
+        return files
+    }
+
+    /// Stages `paths`, writes a commit on top of HEAD and moves HEAD's branch only if it has not moved meanwhile.
+    /// The on-disk index is written last, so a failure leaves it as it was.
+    static func commitFiles(_ paths: [String], message: String, author: Signature, in repository: GitKit.Repository) throws(OrgSyncError) -> ObjectID {
+        do {
+            let head = try repository.headCommit()
+            let index = try repository.index()
+            if let head {
+                let staged = try index.writeTree()
+                guard staged == (try repository.commit(head)).tree else {
+                    throw OrgSyncError(.refused, "the index has staged changes; commit or unstage them before running orgsync init")
+                }
+            }
+            for path in paths { try index.add(path: path) }
+            let tree = try index.writeTree()
+            let commit = try repository.createCommit(tree: tree, parents: head.map { [$0] } ?? [], author: author,
+                                                     committer: author, message: message)
+            try repository.updateReference(try repository.headReferenceName(), to: commit, expecting: head,
+                                           message: "orgsync: \(message.prefix { $0 != "\n" })")
+            try index.write()
+            return commit
+        } catch {
+            throw OrgSyncError.git("cannot commit", error)
+        }
+    }
+
+    /// A slug made from free text: lower case, runs of other characters turned into '-'.
+    public static func slug(from text: String) -> String {
+        var out = ""
+        for scalar in text.lowercased().unicodeScalars {
+            if ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) {
+                out.unicodeScalars.append(scalar)
+            } else if !out.isEmpty, !out.hasSuffix("-") {
+                out += "-"
+            }
+        }
+        while out.hasSuffix("-") { out.removeLast() }
+        return String(out.prefix(63))
+    }
+
+    private static func removeEmptyFolders(_ path: String) {
+        let fileManager = FileManager.default
+        guard let children = try? fileManager.contentsOfDirectory(atPath: path) else { return }
+        for child in children { removeEmptyFolders(path + "/" + child) }
+        if (try? fileManager.contentsOfDirectory(atPath: path))?.isEmpty == true { try? fileManager.removeItem(atPath: path) }
+    }
+}
+
+/// Writes files so that a reader sees either the old content or the new, never a part.
+public enum AtomicFile {
+    /// Writes `bytes` to a temporary file beside `path`, flushes it, and renames it over `path`, creating folders as needed.
+    public static func write(_ bytes: [UInt8], to path: String) throws(OrgSyncError) {
+        let url = URL(fileURLWithPath: path)
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).orgsync-\(getpid())")
+        do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            defer { close(descriptor) }
+            var offset = 0
+            while offset < bytes.count {
+                let count = bytes[offset...].withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
+                guard count > 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+                offset += count
+            }
+            guard fsync(descriptor) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            guard rename(temporary.path, path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw OrgSyncError(.environment, "cannot write '\(path)': \(error.localizedDescription)")
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+import GitKit
+import OrgModel
+
+/// Finds the organization a command works on: a folder, and optionally a revision of the git repository around it.
+public struct StateReader {
+    /// The organization's folder, absolute.
+    public let directory: String
+
+    public init(directory: String) {
+        self.directory = URL(fileURLWithPath: directory).standardizedFileURL.path
+    }
+
+    /// The state of the work tree: the files in the folder as they are on disk.
+    public func workTree() throws(OrgSyncError) -> Snapshot {
+        try SnapshotLoader.workTree(at: directory)
+    }
+
+    /// The git repository that contains the folder.
+    public func repository() throws(OrgSyncError) -> GitKit.Repository {
+        do {
+            return try GitKit.Repository.discover(from: directory)
+        } catch {
+            throw OrgSyncError.git("'\(directory)' is not inside a git repository", error)
+        }
+    }
+
+    /// The state at `revision`, read from git objects. When the folder is a subfolder of the repository
+    /// (a sample kept in another project), only that subfolder's part of the tree is taken.
+    public func revision(_ revision: String) throws(OrgSyncError) -> Snapshot {
+        let repository = try self.repository()
+        let full = try SnapshotLoader.revision(revision, in: repository)
+        guard let root = repository.workingDirectory else { return full }
+        let rootPath = URL(fileURLWithPath: root).standardizedFileURL.path
+        guard directory != rootPath, directory.hasPrefix(rootPath + "/") else { return full }
+        let prefix = String(directory.dropFirst(rootPath.count + 1)) + "/"
+        var scoped = Snapshot()
+        for (path, entry) in full.entries where path.hasPrefix(prefix) {
+            scoped.entries[String(path.dropFirst(prefix.count))] = entry
+        }
+        return scoped
+    }
+
+    /// The work tree, or the revision when one is given.
+    public func snapshot(revision: String?) throws(OrgSyncError) -> Snapshot {
+        if let revision { return try self.revision(revision) }
+        return try workTree()
+    }
+}

@@ -1,0 +1,49 @@
+import OrgModel
+
+/// Generates ULIDs for ledger events and usage records: 48 bits of milliseconds, then 80 random bits
+/// from the system's CSPRNG, in Crockford base32.
+///
+/// Ids made by one generator for the same millisecond increase, so events a single operation writes
+/// at one `at` replay in the order they were made.
+public struct ULIDGenerator: Sendable {
+    private var lastMilliseconds: UInt64 = 0
+    private var lastRandom: (high: UInt16, low: UInt64) = (0, 0)
+
+    public init() {}
+
+    private static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
+
+    /// A new id for `time`, greater than every id this generator made before for the same millisecond.
+    public mutating func next(at time: Timestamp) -> String {
+        let milliseconds = UInt64(max(0, time.seconds)) * 1000 + UInt64(time.nanoseconds / 1_000_000)
+        var random = SystemRandomNumberGenerator()
+        if milliseconds == lastMilliseconds {
+            // Increment the 80-bit random part; it has room for 2^80 ids per millisecond.
+            let (low, carry) = lastRandom.low.addingReportingOverflow(1)
+            lastRandom = (carry ? lastRandom.high &+ 1 : lastRandom.high, low)
+        } else {
+            lastMilliseconds = milliseconds
+            // Keep the top bit clear so increments cannot overflow in practice.
+            lastRandom = (UInt16.random(in: 0...0x7FFF, using: &random), UInt64.random(in: 0...UInt64.max, using: &random))
+        }
+        return Self.encode(milliseconds: milliseconds, high: lastRandom.high, low: lastRandom.low)
+    }
+
+    static func encode(milliseconds: UInt64, high: UInt16, low: UInt64) -> String {
+        var characters = [UInt8](repeating: 0, count: 26)
+        var time = milliseconds & 0xFFFF_FFFF_FFFF
+        for index in stride(from: 9, through: 0, by: -1) {
+            characters[index] = alphabet[Int(time & 31)]
+            time >>= 5
+        }
+        // 80 bits: high 16 bits then low 64 bits, written as 16 characters of 5 bits.
+        var lowBits = low
+        var highBits = UInt32(high)
+        for index in stride(from: 25, through: 10, by: -1) {
+            characters[index] = alphabet[Int(lowBits & 31)]
+            lowBits = (lowBits >> 5) | (UInt64(highBits & 31) << 59)
+            highBits >>= 5
+        }
+        return String(decoding: characters, as: UTF8.self)
+    }
+}

@@ -1,0 +1,224 @@
+import ArgumentParser
+import Foundation
+import OrgModel
+import OrgSync
+
+extension Credits: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let amount = try? Credits(parsing: argument) else { return nil }
+        self = amount
+    }
+}
+
+extension CreditMode: ExpressibleByArgument {}
+
+struct Init: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create a new organization repository.",
+        discussion: """
+        Creates org.yaml, the Primary Workspace, the owner as a member, an optional top-up and mode event, \
+        and the first commit. DIR may be missing, empty, or a git repository without organization files.
+
+        The owner is --owner, or your git identity (git config user.email).
+
+        Example:
+          orgsync init acme-org --name "Acme Corp" --owner ana@acme.example --mode budget --credits 10000
+        """
+    )
+
+    @Argument(help: ArgumentHelp("The folder to create the organization in.", valueName: "dir"))
+    var directory: String = "."
+
+    @Option(help: "The organization's display name.")
+    var name: String
+
+    @Option(help: "The organization's id (default: made from the name).")
+    var id: String?
+
+    @Option(help: ArgumentHelp("The first owner's email (default: git config user.email).", valueName: "email"))
+    var owner: String?
+
+    @Option(help: "The credit mode to start in: shared or budget.")
+    var mode: CreditMode = .shared
+
+    @Option(help: ArgumentHelp("Credits to add to the Primary Workspace at once.", valueName: "n"))
+    var credits: Credits?
+
+    @Option(help: ArgumentHelp("The Primary Workspace's id.", valueName: "id"))
+    var primary: String = "primary"
+
+    @Option(help: "The Primary Workspace's display name.")
+    var primaryName: String = "Primary Workspace"
+
+    @OptionGroup var output: FormatOptions
+
+    func run() throws {
+        try Terminal.run(format: output.format) { () throws(OrgSyncError) in
+            var options = InitOptions(directory: directory, name: name)
+            options.id = id
+            options.ownerEmail = owner
+            options.mode = mode
+            options.credits = credits
+            options.primaryID = primary
+            options.primaryName = primaryName
+            let result = try Initializer.run(options)
+            switch output.format {
+            case .json:
+                Terminal.write(JSONValue.object([
+                    "directory": .string(result.directory),
+                    "commit": .string(result.commit.hex),
+                    "organization": .string(result.organization),
+                    "owner": .string(result.owner),
+                    "primary": .string(result.primary),
+                    "files": .array(result.files.map { .string($0) }),
+                ]).rendered() + "\n")
+            case .text:
+                Terminal.write("Created organization '\(name)' (\(result.organization)) in \(result.directory)\n")
+                for file in result.files { Terminal.write("  \(file)\n") }
+                Terminal.write("Committed \(result.commit.hex.prefix(7)) as the owner '\(result.owner)'.\n")
+                Terminal.write("Next: orgsync status --repo \(result.directory)\n")
+            }
+        }
+    }
+}
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check an organization against every rule.",
+        discussion: """
+        Reads the work tree, or the commit --rev names straight from git objects, and reports every \
+        problem as 'path:line:col: error: [RULE] message'. Exits 1 when any error is found.
+        """
+    )
+
+    @OptionGroup var repository: RepositoryOptions
+    @Option(help: ArgumentHelp("Validate this commit instead of the work tree.", valueName: "rev"))
+    var rev: String?
+    @OptionGroup var output: FormatOptions
+
+    func run() throws {
+        var valid = true
+        try Terminal.run(format: output.format) { () throws(OrgSyncError) in
+            let reader = StateReader(directory: repository.repo)
+            let report = Validator.validate(try reader.snapshot(revision: rev))
+            valid = report.isValid
+            let state = rev.map { "\(reader.directory) at \($0)" } ?? reader.directory
+            let errors = report.diagnostics.filter { $0.severity == .error }.count
+            let warnings = report.diagnostics.count - errors
+            let org = report.organization
+            switch output.format {
+            case .json:
+                Terminal.write(JSONValue.object([
+                    "valid": .bool(report.isValid),
+                    "state": .string(rev ?? "work tree"),
+                    "errors": .int(errors),
+                    "warnings": .int(warnings),
+                    "diagnostics": DiagnosticRenderer.jsonValue(report.diagnostics),
+                    "counts": Render.counts(org),
+                ]).rendered() + "\n")
+            case .text:
+                Terminal.write(DiagnosticRenderer.text(report.diagnostics, color: Terminal.colorsOut))
+                if report.isValid {
+                    let summary = [Render.plural(org.workspaces.count, "workspace"), Render.plural(org.members.count, "member"),
+                                   Render.plural(org.events.count, "ledger event"), Render.plural(org.usage.count, "usage record")].joined(separator: ", ")
+                    Terminal.write("\(Terminal.green("valid")): \(state) (\(summary))\(warnings > 0 ? ", \(Render.plural(warnings, "warning"))" : "")\n")
+                } else {
+                    Terminal.write("\(Terminal.red("invalid")): \(state): \(Render.plural(errors, "error"))\(warnings > 0 ? ", \(Render.plural(warnings, "warning"))" : "")\n")
+                }
+            }
+        }
+        if !valid { throw ExitCode.failure }
+    }
+}
+
+struct Balances: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show every workspace's balance, replayed from the ledger.",
+        discussion: """
+        Balances are never stored: they come from replaying every event and usage record in (at, id) \
+        order. The Primary's balance is derived (R6): added − transferred out + transferred in − usage.
+        """
+    )
+
+    @OptionGroup var repository: RepositoryOptions
+    @Option(help: ArgumentHelp("Read the organization at this commit instead of the work tree.", valueName: "rev"))
+    var rev: String?
+    @OptionGroup var output: FormatOptions
+
+    func run() throws {
+        try Terminal.run(format: output.format) { () throws(OrgSyncError) in
+            let report = Validator.validate(try StateReader(directory: repository.repo).snapshot(revision: rev))
+            guard let sheet = BalanceSheet(report) else {
+                throw OrgSyncError(.refused, "the ledger cannot be replayed until these errors are fixed",
+                                   diagnostics: report.diagnostics.filter { $0.severity == .error })
+            }
+            switch output.format {
+            case .json: Terminal.write(Render.json(sheet).rendered() + "\n")
+            case .text: Terminal.write(Render.text(sheet))
+            }
+        }
+    }
+}
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Summarize the organization: mode, Primary, counts and validity.")
+
+    @OptionGroup var repository: RepositoryOptions
+    @Option(help: ArgumentHelp("Read the organization at this commit instead of the work tree.", valueName: "rev"))
+    var rev: String?
+    @OptionGroup var output: FormatOptions
+
+    func run() throws {
+        try Terminal.run(format: output.format) { () throws(OrgSyncError) in
+            let reader = StateReader(directory: repository.repo)
+            let report = Validator.validate(try reader.snapshot(revision: rev))
+            guard let config = report.organization.config else {
+                throw OrgSyncError(.refused, "no organization here: \(reader.directory) has no valid org.yaml; run 'orgsync init' or pass --repo",
+                                   diagnostics: report.diagnostics.filter { $0.location.path.hasPrefix("org.") || $0.rule == .r(1) })
+            }
+            let status = OrgStatus(report: report, config: config, location: reader.gitLocation(), now: .now())
+            switch output.format {
+            case .json: Terminal.write(Render.json(status).rendered() + "\n")
+            case .text: Terminal.write(Render.text(status))
+            }
+        }
+    }
+}
+
+struct Demo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the main job on the embedded sample organization.",
+        discussion: """
+        Copies the sample organization (samples/acme) into a new git repository, commits it, validates \
+        the commit from git objects and replays its ledger into balances. The repository is kept so you \
+        can explore it with the other commands.
+        """
+    )
+
+    @Option(help: ArgumentHelp("Where to create the demo repository (default: a new temporary folder).", valueName: "dir"))
+    var output: String?
+    @OptionGroup var format: FormatOptions
+
+    func run() throws {
+        var valid = true
+        try Terminal.run(format: format.format) { () throws(OrgSyncError) in
+            let result = try OrgSync.Demo.run(in: output)
+            valid = result.report.isValid
+            switch format.format {
+            case .json:
+                var fields: [String: JSONValue] = [
+                    "directory": .string(result.directory),
+                    "commit": .string(result.commit.hex),
+                    "valid": .bool(result.report.isValid),
+                    "diagnostics": DiagnosticRenderer.jsonValue(result.report.diagnostics),
+                    "counts": Render.counts(result.report.organization),
+                ]
+                if let sheet = result.sheet { fields["balances"] = Render.json(sheet) }
+                Terminal.write(JSONValue.object(fields).rendered() + "\n")
+            case .text:
+                Terminal.write(Render.demo(result))
+            }
+        }
+        if !valid { throw ExitCode.failure }
+    }
+}

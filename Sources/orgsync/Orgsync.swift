@@ -1,0 +1,38 @@
+import ArgumentParser
+import OrgModel
+import OrgSync
+
+struct Orgsync: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "orgsync",
+        abstract: "Keep an AI platform's organization in git: workspaces, members, credits, keys and usage.",
+        discussion: """
+        An orgsync repository holds the organization as YAML files (see docs/FORMAT.md). Balances are never \
+        stored: they are replayed from the ledger, and every state is checked against the credit rules \
+        (R1–R16 of the specification).
+
+        Start with 'orgsync demo' to see a sample organization validated and replayed, or 'orgsync init' \
+        to create your own.
+
+        Exit codes: 0 success; 1 validation failure or refused operation; 2 usage or environment error.
+        """,
+        version: "0.1.0",
+        subcommands: [Init.self, Validate.self, Status.self, Balances.self, Demo.self]
+    )
+}
+
+/// Options shared by every command that reads an organization.
+struct RepositoryOptions: ParsableArguments {
+    @Option(name: .customLong("repo"), help: ArgumentHelp("The organization's folder.", valueName: "dir"))
+    var repo: String = "."
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text
+    case json
+}
+
+struct FormatOptions: ParsableArguments {
+    @Option(help: "Output for people (text) or machines (json).")
+    var format: OutputFormat = .text
+}

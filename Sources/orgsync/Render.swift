@@ -1,0 +1,153 @@
+import OrgModel
+import OrgSync
+
+/// Text and JSON renderings of the engine's results.
+enum Render {
+    static func plural(_ count: Int, _ word: String) -> String { "\(count) \(word)\(count == 1 ? "" : "s")" }
+
+    static func counts(_ org: Organization) -> JSONValue {
+        .object([
+            "workspaces": .int(org.workspaces.filter { !$0.isDeleted }.count),
+            "deletedWorkspaces": .int(org.workspaces.filter(\.isDeleted).count),
+            "members": .int(org.members.filter(\.isActive).count),
+            "events": .int(org.events.count),
+            "usageRecords": .int(org.usage.count),
+        ])
+    }
+
+    // MARK: Balances
+
+    static func text(_ sheet: BalanceSheet) -> String {
+        let replay = sheet.replay
+        var out = Terminal.bold("\(sheet.organizationName) (\(sheet.organizationID))") + " — \(sheet.mode) mode\n\n"
+        var table = TextTable(headers: ["WORKSPACE", "NAME", "BALANCE", "CONSUMED"], alignments: [.left, .left, .right, .right])
+        for row in sheet.rows {
+            table.rows.append([row.id + (row.isPrimary ? " *" : ""), row.name, row.balance.formatted, row.consumed.formatted])
+        }
+        out += table.rendered(indent: "  ")
+        out += "\n  * Primary Workspace. Its balance is derived (R6):\n"
+        out += "    \(replay.totalAdded.formatted) added − \(replay.primaryTransferredOut.formatted) transferred out"
+        out += " + \(replay.primaryTransferredIn.formatted) transferred in − \(replay.primaryCharged.formatted) usage"
+        out += " = \(replay.primaryBalance.formatted)\n\n"
+        let deleted = replay.consumedByWorkspace.filter { id, _ in !sheet.rows.contains { $0.id == id } }
+        let deletedTotal = (try? deleted.values.sum()) ?? .zero
+        out += "  Totals: \(replay.totalAdded.formatted) added, \(replay.totalTransferred.formatted) transferred, "
+        out += "\(replay.totalConsumed.formatted) consumed"
+        out += deleted.isEmpty ? "\n" : " (\(deletedTotal.formatted) by deleted workspaces)\n"
+        return out
+    }
+
+    static func json(_ sheet: BalanceSheet) -> JSONValue {
+        let replay = sheet.replay
+        return .object([
+            "organization": .object(["id": .string(sheet.organizationID), "name": .string(sheet.organizationName)]),
+            "mode": .string(sheet.mode.rawValue),
+            "primary": .string(replay.primary),
+            "workspaces": .array(sheet.rows.map { row in
+                .object([
+                    "id": .string(row.id),
+                    "name": .string(row.name),
+                    "primary": .bool(row.isPrimary),
+                    "balance": .credits(row.balance),
+                    "consumed": .credits(row.consumed),
+                ])
+            }),
+            "primaryDerivation": .object([
+                "added": .credits(replay.totalAdded),
+                "transferredOut": .credits(replay.primaryTransferredOut),
+                "transferredIn": .credits(replay.primaryTransferredIn),
+                "usage": .credits(replay.primaryCharged),
+                "balance": .credits(replay.primaryBalance),
+            ]),
+            "totals": .object([
+                "added": .credits(replay.totalAdded),
+                "transferred": .credits(replay.totalTransferred),
+                "consumed": .credits(replay.totalConsumed),
+            ]),
+            "consumedByTool": .object(Dictionary(uniqueKeysWithValues: replay.consumedByTool.map { ($0.key.rawValue, JSONValue.credits($0.value)) })),
+        ])
+    }
+
+    // MARK: Status
+
+    static func text(_ status: OrgStatus) -> String {
+        var lines: [(String, String)] = []
+        lines.append(("Organization", "\(status.name) (\(status.id)), schema \(status.schema)"))
+        if let location = status.location {
+            lines.append(("Repository", "branch \(location.branch)" + (location.head.map { " at \($0.prefix(7))" } ?? ", no commits yet")))
+        } else {
+            lines.append(("Repository", "not a git repository"))
+        }
+        lines.append(("Mode", status.mode?.rawValue ?? "unknown (the ledger does not replay)"))
+        if let primary = status.primary {
+            lines.append(("Primary", primary + (status.primaryBalance.map { ", \($0.formatted) credits" } ?? "")))
+        }
+        lines.append(("Workspaces", "\(status.liveWorkspaces) live" + (status.deletedWorkspaces > 0 ? ", \(status.deletedWorkspaces) deleted" : "")))
+        let roles = OrgRole.allCases.compactMap { role in status.membersByRole[role].map { "\($0) \(role.rawValue)" } }.joined(separator: ", ")
+        let active = status.membersByRole.values.reduce(0, +)
+        lines.append(("Members", "\(active) active (\(roles))" + (status.removedMembers > 0 ? ", \(status.removedMembers) removed" : "")))
+        var keys = plural(status.apiKeys, "API key")
+        let inactive = [status.revokedKeys > 0 ? "\(status.revokedKeys) revoked" : nil, status.expiredKeys > 0 ? "\(status.expiredKeys) expired" : nil].compactMap { $0 }
+        if !inactive.isEmpty { keys += " (\(inactive.joined(separator: ", ")))" }
+        lines.append(("Keys", keys + ", " + plural(status.providerKeys, "provider key")))
+        lines.append(("Ledger", "\(plural(status.events, "event")), \(plural(status.usageRecords, "usage record"))"))
+        let validity: String
+        if status.errors == 0 {
+            validity = Terminal.green("valid") + (status.warnings > 0 ? ", \(plural(status.warnings, "warning"))" : "")
+        } else {
+            validity = Terminal.red("invalid") + ": \(plural(status.errors, "error"))" + (status.warnings > 0 ? ", \(plural(status.warnings, "warning"))" : "") + " (run orgsync validate)"
+        }
+        lines.append(("Validation", validity))
+        let width = lines.map(\.0.count).max() ?? 0
+        return lines.map { $0.0 + String(repeating: " ", count: width - $0.0.count + 2) + $0.1 }.joined(separator: "\n") + "\n"
+    }
+
+    static func json(_ status: OrgStatus) -> JSONValue {
+        var fields: [String: JSONValue] = [
+            "organization": .object(["id": .string(status.id), "name": .string(status.name), "schema": .int(status.schema)]),
+            "mode": status.mode.map { .string($0.rawValue) } ?? .null,
+            "primary": status.primary.map { .string($0) } ?? .null,
+            "primaryBalance": status.primaryBalance.map { .credits($0) } ?? .null,
+            "workspaces": .object(["live": .int(status.liveWorkspaces), "deleted": .int(status.deletedWorkspaces)]),
+            "members": .object(Dictionary(uniqueKeysWithValues: OrgRole.allCases.map { ($0.rawValue, JSONValue.int(status.membersByRole[$0] ?? 0)) })
+                .merging(["removed": .int(status.removedMembers)]) { a, _ in a }),
+            "apiKeys": .object(["total": .int(status.apiKeys), "revoked": .int(status.revokedKeys), "expired": .int(status.expiredKeys)]),
+            "providerKeys": .int(status.providerKeys),
+            "events": .int(status.events),
+            "usageRecords": .int(status.usageRecords),
+            "valid": .bool(status.errors == 0),
+            "errors": .int(status.errors),
+            "warnings": .int(status.warnings),
+        ]
+        fields["repository"] = status.location.map { .object(["branch": .string($0.branch), "head": $0.head.map { .string($0) } ?? .null]) } ?? .null
+        return .object(fields)
+    }
+
+    // MARK: Demo
+
+    static func demo(_ result: OrgSync.Demo.Result) -> String {
+        let org = result.report.organization
+        let name = org.config?.name ?? "the sample"
+        var out = Terminal.bold("orgsync demo: \(name), the sample organization of samples/acme") + "\n\n"
+        out += "1. Copied \(result.fileCount) files into \(result.directory)\n"
+        out += "   and committed them as \(result.author) (\(result.commit.hex.prefix(7))).\n\n"
+        out += "2. Validated commit \(result.commit.hex.prefix(7)) from git objects against every rule:\n"
+        out += "   \(org.workspaces.filter { !$0.isDeleted }.count) workspaces (\(org.workspaces.filter(\.isDeleted).count) deleted), "
+        out += "\(org.members.count) members, \(org.events.count) ledger events, \(org.usage.count) usage records.\n"
+        if result.report.diagnostics.isEmpty {
+            out += "   " + Terminal.green("valid") + ": no errors, no warnings.\n\n"
+        } else {
+            out += DiagnosticRenderer.text(result.report.diagnostics, color: Terminal.colorsOut)
+                .split(separator: "\n").map { "   " + $0 }.joined(separator: "\n") + "\n\n"
+        }
+        if let sheet = result.sheet {
+            out += "3. Replayed the ledger in (at, id) order into balances:\n\n"
+            out += text(sheet).split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "   " + $0 }.joined(separator: "\n")
+        }
+        out += "Explore it:\n"
+        out += "  orgsync status   --repo \(result.directory)\n"
+        out += "  orgsync balances --repo \(result.directory) --format json\n"
+        out += "  orgsync validate --repo \(result.directory) --rev HEAD\n"
+        return out
+    }
+}
