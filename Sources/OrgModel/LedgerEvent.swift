@@ -117,6 +117,7 @@ extension LedgerEvent {
             let reason = fields["reason"].flatMap { d.choice($0, field: "reason", what: "reason", as: TransferReason.self) }
             if let from, let to, from == to, let node = fields["to"] {
                 d.error(.r(7), "a transfer needs two different workspaces, but both from and to are '\(from)'", at: node)
+                return nil
             }
             if let from, let to, let credits {
                 kind = .transfer(Transfer(from: from, to: to, credits: credits, memo: memo, reason: reason))

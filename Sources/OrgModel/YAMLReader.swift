@@ -10,16 +10,19 @@ enum YAMLReader {
             return .failure(.error(.syntax, "values are nested more than \(ParseLimits.maxDepth) levels deep",
                                    at: SourceLocation(path: path, line: line, column: column)))
         }
+        let parser: Yams.Parser
         let root: Yams.Node?
         do {
-            root = try Yams.Parser(yaml: text).singleRoot()
+            parser = try Yams.Parser(yaml: text)
+            root = try parser.singleRoot()
         } catch let error as YamlError {
             return .failure(diagnostic(for: error, path: path))
         } catch {
             return .failure(.error(.syntax, "cannot read YAML: \(error)", at: SourceLocation(path: path)))
         }
         guard let root else { return .success(SourceNode(.null, line: 1, column: 1)) }
-        return convert(root, path: path, depth: 0)
+        // Yams holds anchors weakly, through its parser: keep the parser alive so that aliases are seen.
+        return withExtendedLifetime(parser) { convert(root, path: path, depth: 0) }
     }
 
     private static func convert(_ node: Yams.Node, path: String, depth: Int) -> Result<SourceNode, Diagnostic> {
