@@ -76,7 +76,7 @@ struct Init: ParsableCommand {
                 Terminal.write("Created organization '\(name)' (\(result.organization)) in \(result.directory)\n")
                 for file in result.files { Terminal.write("  \(file)\n") }
                 Terminal.write("Committed \(result.commit.hex.prefix(7)) as the owner '\(result.owner)'.\n")
-                Terminal.write("Next: orgsync status --repo \(result.directory)\n")
+                Terminal.write("Next: \(Render.program) status --repo \(result.directory)\n")
             }
         }
     }

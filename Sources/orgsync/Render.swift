@@ -125,6 +125,12 @@ enum Render {
 
     // MARK: Demo
 
+    /// The program as the user invoked it, so suggested commands can be pasted as they are.
+    static var program: String {
+        let invoked = CommandLine.arguments.first ?? "orgsync"
+        return invoked.contains("/") ? invoked : "orgsync"
+    }
+
     static func demo(_ result: OrgSync.Demo.Result) -> String {
         let org = result.report.organization
         let name = org.config?.name ?? "the sample"
@@ -144,10 +150,10 @@ enum Render {
             out += "3. Replayed the ledger in (at, id) order into balances:\n\n"
             out += text(sheet).split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "   " + $0 }.joined(separator: "\n")
         }
-        out += "Explore it:\n"
-        out += "  orgsync status   --repo \(result.directory)\n"
-        out += "  orgsync balances --repo \(result.directory) --format json\n"
-        out += "  orgsync validate --repo \(result.directory) --rev HEAD\n"
+        out += "\nExplore it:\n"
+        out += "  \(program) status   --repo \(result.directory)\n"
+        out += "  \(program) balances --repo \(result.directory) --format json\n"
+        out += "  \(program) validate --repo \(result.directory) --rev HEAD\n"
         return out
     }
 }
