@@ -26,9 +26,10 @@ let package = Package(
             name: "orgsync",
             dependencies: ["OrgSync", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "OrgModelTests", dependencies: ["OrgModel"]),
+        .target(name: "OrgTestSupport", path: "Tests/Support"),
+        .testTarget(name: "OrgModelTests", dependencies: ["OrgModel", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "GitKitTests", dependencies: ["GitKit"]),
-        .testTarget(name: "OrgSyncTests", dependencies: ["OrgSync"]),
-        .testTarget(name: "CLITests", dependencies: ["OrgSync"]),
+        .testTarget(name: "OrgSyncTests", dependencies: ["OrgSync", "OrgTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["orgsync", "OrgModel", "OrgTestSupport"]),
     ]
 )

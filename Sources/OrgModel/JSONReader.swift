@@ -105,7 +105,12 @@ struct JSONReader {
                 entries.append(SourceEntry(key: key, keyLine: keyLine, keyColumn: keyColumn, value: value))
                 skipWhitespace()
                 guard index < bytes.count else { throw fail("unexpected end of file inside an object") }
-                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    skipWhitespace()
+                    if index < bytes.count, bytes[index] == UInt8(ascii: "}") { throw fail("a comma before '}' ends nothing; remove the trailing comma") }
+                    continue
+                }
                 if bytes[index] == UInt8(ascii: "}") { index += 1; break }
                 throw fail("expected ',' or '}'")
             }
@@ -124,7 +129,12 @@ struct JSONReader {
                 items.append(try parseValue(depth: depth + 1))
                 skipWhitespace()
                 guard index < bytes.count else { throw fail("unexpected end of file inside a list") }
-                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    skipWhitespace()
+                    if index < bytes.count, bytes[index] == UInt8(ascii: "]") { throw fail("a comma before ']' ends nothing; remove the trailing comma") }
+                    continue
+                }
                 if bytes[index] == UInt8(ascii: "]") { index += 1; break }
                 throw fail("expected ',' or ']'")
             }

@@ -121,7 +121,11 @@ extension LedgerReplay {
             for (field, id) in [("from", transfer.from), ("to", transfer.to)] {
                 guard let workspace = org.workspace(id) else {
                     var message = "transfer \(field) '\(id)', which is not a workspace"
-                    if let suggestion = Suggestion.closest(to: id, among: org.workspaces.map(\.id)) { message += "; did you mean '\(suggestion)'?" }
+                    if let suggestion = Suggestion.closest(to: id, among: org.workspaces.map(\.id)) {
+                        message += "; did you mean '\(suggestion)'?"
+                    } else {
+                        message += "; create workspaces/\(id).yaml first or fix the id"
+                    }
                     throw Failure(diagnostic: .error(.reference, message, at: event.source[field]))
                 }
                 if let deleted = deletedAt[id] {
@@ -178,7 +182,7 @@ extension LedgerReplay {
         guard record.credits <= available else {
             let whose = payer == primary && payer != record.workspace ? "the Primary '\(primary)' (shared mode)" : "'\(payer)'"
             throw Failure(diagnostic: .error(.r(8), "usage of \(record.credits) credits by '\(record.member)' with \(record.tool.rawValue) at \(record.at) exceeds the \(available) credits available in \(whose); a workspace with no credits is blocked until credits are transferred in",
-                                             at: record.location))
+                                             at: record.creditsLocation))
         }
         balances[payer] = Credits(units: available.units - record.credits.units)
         if payer == primary { primaryCharged = try Self.sum(primaryCharged, record.credits, at: record.location) }

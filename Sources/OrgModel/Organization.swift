@@ -9,6 +9,8 @@ public struct Organization: Sendable {
     /// In file path order; the replay orders them by `(at, id)`.
     public var events: [LedgerEvent] = []
     public var usage: [UsageRecord] = []
+    /// Organization files that could not be read or decoded; rules that need what they hold say nothing about them.
+    public var unreadable: Set<String> = []
 
     public init() {}
 
@@ -113,6 +115,7 @@ extension Organization {
             switch SourceReader.parse(entry.bytes, format: format, path: path) {
             case .failure(let diagnostic):
                 diagnostics.append(diagnostic)
+                org.unreadable.insert(path)
                 continue
             case .success(let node):
                 root = node
@@ -136,11 +139,15 @@ extension Organization {
                 if let member = Member.decode(root, decoder) {
                     checkStem(member.id, member.source)
                     org.members.append(member)
+                } else {
+                    org.unreadable.insert(path)
                 }
             case "workspaces":
                 if let workspace = Workspace.decode(root, decoder) {
                     checkStem(workspace.id, workspace.source)
                     org.workspaces.append(workspace)
+                } else {
+                    org.unreadable.insert(path)
                 }
             default: // ledger
                 if let event = LedgerEvent.decode(root, decoder) {

@@ -26,15 +26,16 @@ public struct ProviderKey: Hashable, Sendable {
     static func problem(withReference text: String) -> String? {
         let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
         guard parts.count == 2, ["env", "file", "vault"].contains(parts[0]), !parts[1].isEmpty else {
-            return "secretRef '\(text)' must be a reference: env:NAME, file:PATH or vault:PATH; never paste the secret itself"
+            // The value is not repeated: it may be the secret itself, and messages end up in CI logs.
+            return "secretRef must be a reference: env:NAME, file:PATH or vault:PATH; never paste the secret itself"
         }
         if parts[0] == "env" {
             let name = parts[1].unicodeScalars
             let valid = name.first.map { $0 == "_" || ("A"..."Z").contains($0) || ("a"..."z").contains($0) } == true
                 && name.allSatisfy { $0 == "_" || ("A"..."Z").contains($0) || ("a"..."z").contains($0) || ("0"..."9").contains($0) }
-            if !valid { return "secretRef '\(text)' names an invalid environment variable; use letters, digits and '_'" }
+            if !valid { return "secretRef names an invalid environment variable; use letters, digits and '_' after env:" }
         }
-        if text.contains(where: { $0.isNewline || $0 == " " }) { return "secretRef '\(text)' must not contain spaces or line breaks" }
+        if text.contains(where: { $0.isNewline || $0 == " " }) { return "secretRef must not contain spaces or line breaks" }
         return nil
     }
 }

@@ -21,6 +21,13 @@ public struct UsageRecord: Hashable, Sendable {
     public var cost: String?
     /// The file and line of the record.
     public var location: SourceLocation
+    /// The column of the record's `credits` value on its line.
+    var creditsColumn: Int32 = 1
+
+    /// Where the record's `credits` value is written.
+    public var creditsLocation: SourceLocation {
+        SourceLocation(path: location.path, line: location.line, column: Int(creditsColumn))
+    }
 
     public init(id: String, at: Timestamp, workspace: String, member: String, tool: Tool, credits: Credits,
                 model: String? = nil, tokens: Int? = nil, cost: String? = nil, location: SourceLocation) {
@@ -154,8 +161,10 @@ extension UsageRecord {
             }
         }
         guard let id, let at, let member, let tool, let credits else { return nil }
-        return UsageRecord(id: id, at: at, workspace: file.workspace, member: member, tool: tool, credits: credits,
-                           model: model, tokens: tokens, cost: cost, location: SourceLocation(path: d.path, line: line, column: 1))
+        var record = UsageRecord(id: id, at: at, workspace: file.workspace, member: member, tool: tool, credits: credits,
+                                 model: model, tokens: tokens, cost: cost, location: SourceLocation(path: d.path, line: line, column: 1))
+        record.creditsColumn = Int32(clamping: fields["credits"]?.column ?? 1)
+        return record
     }
 
     static func isCost(_ text: String) -> Bool {

@@ -59,7 +59,7 @@ public enum Validator {
 
     private static func memberReference(_ id: String, _ org: Organization, what: String, at location: SourceLocation) -> Diagnostic? {
         guard org.member(id) == nil else { return nil }
-        return .error(.reference, "\(what) '\(id)' is not a member\(hint(id, org.members.map(\.id))); add members/\(id).yaml or fix the id",
+        return .error(.reference, "\(what) '\(id)' names no member of the organization\(hint(id, org.members.map(\.id))); add members/\(id).yaml or fix the id",
                       at: location)
     }
 
@@ -67,8 +67,9 @@ public enum Validator {
         var out: [Diagnostic] = []
         let live = org.workspaces.filter { !$0.isDeleted }
         let primaries = live.filter(\.isPrimary)
+        let unreadableWorkspace = org.unreadable.contains { $0.hasPrefix("workspaces/") }
         if org.config != nil {
-            if primaries.isEmpty {
+            if primaries.isEmpty, !unreadableWorkspace {
                 out.append(.error(.r(3), "the organization has no Primary Workspace; exactly one live workspace must have 'primary: true'",
                                   at: SourceLocation(path: "workspaces")))
             } else if primaries.count > 1 {
@@ -129,7 +130,7 @@ public enum Validator {
                     continue
                 }
                 if key.provider != provider {
-                    out.append(.error(.r(14), "the pin for '\(provider)' names '\(keyID)', which is a key for '\(key.provider)'; pin a '\(provider)' key",
+                    out.append(.error(.r(14), "the pin for '\(provider)' names '\(keyID)', which is a key for '\(key.provider)'; pin a key whose provider is '\(provider)'",
                                       at: workspace.source[field]))
                 }
                 if workspace.providers.disabled.contains(keyID) {
@@ -147,7 +148,8 @@ public enum Validator {
 
     static func memberRules(_ org: Organization) -> [Diagnostic] {
         var out: [Diagnostic] = []
-        if org.config != nil, !org.members.contains(where: { $0.isActive && $0.role == .owner }) {
+        let unreadableMember = org.unreadable.contains { $0.hasPrefix("members/") }
+        if org.config != nil, !unreadableMember, !org.members.contains(where: { $0.isActive && $0.role == .owner }) {
             out.append(.error(.r(11), "the organization has no owner; at least one active member must have 'role: owner'",
                               at: SourceLocation(path: "members")))
         }

@@ -88,13 +88,33 @@ enum YAMLReader {
                           at: SourceLocation(path: path, line: mark.line, column: mark.column))
         case .duplicatedKeysInMapping(let duplicates, let context):
             let names = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+            let first = SourceLocation(path: path, line: context.mark.line, column: context.mark.column)
+            // Yams marks the first occurrence; point at the repeat, which is the line to delete or rename.
+            guard let key = duplicates.first, let repeated = repeatedKey(key, after: context.mark, in: context.text) else {
+                return .error(.syntax, "duplicate key \(names) in one mapping; keep one of them", at: first)
+            }
             return .error(.syntax, "duplicate key \(names) in one mapping; keep one of them",
-                          at: SourceLocation(path: path, line: context.mark.line, column: context.mark.column))
+                          at: SourceLocation(path: path, line: repeated.line, column: repeated.column),
+                          notes: [.init("first written here", at: first)])
         case .reader(let problem, _, _, _):
             return .error(.syntax, "cannot read YAML: \(problem)", at: SourceLocation(path: path))
         default:
             return .error(.syntax, "cannot read YAML: \(error)", at: SourceLocation(path: path))
         }
+    }
+
+    /// The next line after `mark` that holds `key:` (plain or quoted) at the same column, as a block mapping's repeated key does.
+    private static func repeatedKey(_ key: String, after mark: Yams.Mark, in text: String) -> (line: Int, column: Int)? {
+        let spellings = [key, "\"\(key)\"", "'\(key)'"]
+        for (offset, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where offset + 1 > mark.line {
+            let scalars = Array(line.unicodeScalars)
+            guard scalars.count >= mark.column, scalars[..<(mark.column - 1)].allSatisfy({ $0 == " " || $0 == "-" }) else { continue }
+            let rest = String(String.UnicodeScalarView(scalars[(mark.column - 1)...]))
+            for spelling in spellings where rest.hasPrefix(spelling) && rest.dropFirst(spelling.count).drop(while: { $0 == " " }).hasPrefix(":") {
+                return (offset + 1, mark.column)
+            }
+        }
+        return nil
     }
 
     /// The position where `[`/`{` nesting first exceeds the limit, found before libyaml recurses into it.

@@ -103,14 +103,15 @@ public enum Initializer {
     }
 
     private static func ownerIdentity(_ options: InitOptions, _ repository: GitKit.Repository) throws(OrgSyncError) -> (email: String, name: String?) {
-        let configuredName = try? repository.config("user.name")
+        let identity = GitIdentity.author(of: repository)
         if let email = options.ownerEmail {
-            return (email, configuredName ?? nil)
+            // The configured name belongs to the owner only when the emails agree.
+            return (email, identity.flatMap { $0.email.lowercased() == email.lowercased() ? $0.name : nil })
         }
-        guard let email = (try? repository.config("user.email")) ?? nil else {
+        guard let identity else {
             throw OrgSyncError(.environment, "no owner: pass --owner EMAIL, or set your identity with 'git config --global user.email EMAIL'")
         }
-        return (email, configuredName ?? nil)
+        return (identity.email, identity.name)
     }
 
     /// The canonical text of every file of the new organization.

@@ -52,7 +52,8 @@ struct ReaderTests {
 
     @Test func yamlDuplicateKeysAliasesAndBadSyntaxAreRefused() {
         let cases: [(String, String)] = [
-            ("a: 1\nb: 2\na: 3\n", "f:1:1: error: [SYNTAX] duplicate key 'a' in one mapping; keep one of them\n"),
+            ("a: 1\nb: 2\na: 3\n", "f:3:1: error: [SYNTAX] duplicate key 'a' in one mapping; keep one of them\n  f:1:1: note: first written here\n"),
+            ("x:\n  - name: a\n    role: b\n    \"name\": c\n", "f:4:5: error: [SYNTAX] duplicate key 'name' in one mapping; keep one of them\n  f:2:5: note: first written here\n"),
             ("base: &b {x: 1}\nother: *b\n", "f:1:7: error: [SYNTAX] anchors and aliases (&name, *name) are not allowed in orgsync files; write the value out\n"),
             ("a: [1, 2\n", "f:2:1: error: [SYNTAX] malformed YAML: did not find expected ',' or ']' while parsing a flow sequence; fix the syntax at this position\n"),
             ("a: 1\n b: 2\n", "f:2:3: error: [SYNTAX] malformed YAML: mapping values are not allowed in this context; fix the syntax at this position\n"),

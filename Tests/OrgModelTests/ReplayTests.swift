@@ -86,7 +86,7 @@ struct ReplayTests {
 
         let over = Fixture.validate(events + [Fixture.usage(workspace: "a", day: 3, [("u1", 9, "12.5"), ("u2", 10, "7.5001")])])
         #expect(Fixture.rendered(over) == """
-            usage/a/2026/11/03-gw-1.jsonl:2:1: error: [R8] usage of 7.5001 credits by 'bo' with chat at 2026-11-03T10:00:00Z exceeds the 7.5 credits available in 'a'; a workspace with no credits is blocked until credits are transferred in
+            usage/a/2026/11/03-gw-1.jsonl:2:78: error: [R8] usage of 7.5001 credits by 'bo' with chat at 2026-11-03T10:00:00Z exceeds the 7.5 credits available in 'a'; a workspace with no credits is blocked until credits are transferred in
 
             """)
     }

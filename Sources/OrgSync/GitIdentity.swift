@@ -1,0 +1,19 @@
+import Foundation
+import GitKit
+
+/// The person git would record as a commit's author: the identity orgsync acts as.
+public struct GitIdentity: Sendable, Equatable {
+    public var email: String
+    public var name: String?
+
+    /// Resolves the author the way git does: `GIT_AUTHOR_EMAIL` and `GIT_AUTHOR_NAME`, then `user.email` and
+    /// `user.name` from the repository's configuration, then `EMAIL`. Nil when no email is set anywhere.
+    public static func author(of repository: GitKit.Repository, environment: [String: String] = ProcessInfo.processInfo.environment) -> GitIdentity? {
+        func nonEmpty(_ value: String?) -> String? { value.flatMap { $0.isEmpty ? nil : $0 } }
+        let configured = { (key: String) in nonEmpty((try? repository.config(key)) ?? nil) }
+        guard let email = nonEmpty(environment["GIT_AUTHOR_EMAIL"]) ?? configured("user.email") ?? nonEmpty(environment["EMAIL"]) else {
+            return nil
+        }
+        return GitIdentity(email: email, name: nonEmpty(environment["GIT_AUTHOR_NAME"]) ?? configured("user.name"))
+    }
+}
