@@ -1,6 +1,6 @@
 /// A JSON document for orgsync's machine-readable output, written with sorted keys and exact numbers.
 ///
-/// Credits appear as JSON numbers written from their exact decimal text, never through `Double`.
+/// Credits appear as JSON numbers written from their exact decimal text, never through floating point.
 public indirect enum JSONValue: Hashable, Sendable {
     case null
     case bool(Bool)
