@@ -91,18 +91,16 @@ struct Validate: ParsableCommand {
         """
     )
 
-    @OptionGroup var repository: RepositoryOptions
-    @Option(help: ArgumentHelp("Validate this commit instead of the work tree.", valueName: "rev"))
-    var rev: String?
+    @OptionGroup var state: StateOptions
     @OptionGroup var output: FormatOptions
 
     func run() throws {
         var valid = true
         try Terminal.run(format: output.format) { () throws(OrgSyncError) in
-            let reader = StateReader(directory: repository.repo)
-            let report = Validator.validate(try reader.snapshot(revision: rev))
+            let reader = state.reader
+            let report = Validator.validate(try state.snapshot())
             valid = report.isValid
-            let state = rev.map { "\(reader.directory) at \($0)" } ?? reader.directory
+            let location = state.rev.map { "\(reader.directory) at \($0)" } ?? reader.directory
             let errors = report.diagnostics.filter { $0.severity == .error }.count
             let warnings = report.diagnostics.count - errors
             let org = report.organization
@@ -110,7 +108,7 @@ struct Validate: ParsableCommand {
             case .json:
                 Terminal.write(JSONValue.object([
                     "valid": .bool(report.isValid),
-                    "state": .string(rev ?? "work tree"),
+                    "state": .string(state.rev ?? "work tree"),
                     "errors": .int(errors),
                     "warnings": .int(warnings),
                     "diagnostics": DiagnosticRenderer.jsonValue(report.diagnostics),
@@ -121,9 +119,9 @@ struct Validate: ParsableCommand {
                 if report.isValid {
                     let summary = [Render.plural(org.workspaces.count, "workspace"), Render.plural(org.members.count, "member"),
                                    Render.plural(org.events.count, "ledger event"), Render.plural(org.usage.count, "usage record")].joined(separator: ", ")
-                    Terminal.write("\(Terminal.green("valid")): \(state) (\(summary))\(warnings > 0 ? ", \(Render.plural(warnings, "warning"))" : "")\n")
+                    Terminal.write("\(Terminal.green("valid")): \(location) (\(summary))\(warnings > 0 ? ", \(Render.plural(warnings, "warning"))" : "")\n")
                 } else {
-                    Terminal.write("\(Terminal.red("invalid")): \(state): \(Render.plural(errors, "error"))\(warnings > 0 ? ", \(Render.plural(warnings, "warning"))" : "")\n")
+                    Terminal.write("\(Terminal.red("invalid")): \(location): \(Render.plural(errors, "error"))\(warnings > 0 ? ", \(Render.plural(warnings, "warning"))" : "")\n")
                 }
             }
         }
@@ -140,14 +138,12 @@ struct Balances: ParsableCommand {
         """
     )
 
-    @OptionGroup var repository: RepositoryOptions
-    @Option(help: ArgumentHelp("Read the organization at this commit instead of the work tree.", valueName: "rev"))
-    var rev: String?
+    @OptionGroup var state: StateOptions
     @OptionGroup var output: FormatOptions
 
     func run() throws {
         try Terminal.run(format: output.format) { () throws(OrgSyncError) in
-            let report = Validator.validate(try StateReader(directory: repository.repo).snapshot(revision: rev))
+            let report = Validator.validate(try state.snapshot())
             guard let sheet = BalanceSheet(report) else {
                 throw OrgSyncError(.refused, "the ledger cannot be replayed until these errors are fixed",
                                    diagnostics: report.diagnostics.filter { $0.severity == .error })
@@ -163,15 +159,13 @@ struct Balances: ParsableCommand {
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Summarize the organization: mode, Primary, counts and validity.")
 
-    @OptionGroup var repository: RepositoryOptions
-    @Option(help: ArgumentHelp("Read the organization at this commit instead of the work tree.", valueName: "rev"))
-    var rev: String?
+    @OptionGroup var state: StateOptions
     @OptionGroup var output: FormatOptions
 
     func run() throws {
         try Terminal.run(format: output.format) { () throws(OrgSyncError) in
-            let reader = StateReader(directory: repository.repo)
-            let report = Validator.validate(try reader.snapshot(revision: rev))
+            let reader = state.reader
+            let report = Validator.validate(try state.snapshot())
             guard let config = report.organization.config else {
                 throw OrgSyncError(.refused, "no organization here: \(reader.directory) has no valid org.yaml; run 'orgsync init' or pass --repo",
                                    diagnostics: report.diagnostics.filter { $0.location.path.hasPrefix("org.") || $0.rule == .r(1) })

@@ -27,6 +27,18 @@ struct RepositoryOptions: ParsableArguments {
     var repo: String = "."
 }
 
+/// The state a read-only command looks at: the work tree of `--repo`, or the commit `--rev` names.
+struct StateOptions: ParsableArguments {
+    @OptionGroup var repository: RepositoryOptions
+    @Option(help: ArgumentHelp("Read this commit, straight from git objects, instead of the work tree.", valueName: "rev"))
+    var rev: String?
+
+    var reader: StateReader { StateReader(directory: repository.repo) }
+
+    /// The snapshot to look at.
+    func snapshot() throws(OrgSyncError) -> Snapshot { try reader.snapshot(revision: rev) }
+}
+
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text
     case json
