@@ -56,13 +56,15 @@ extension LedgerReplay {
 
     private struct Failure: Error { let diagnostic: Diagnostic }
 
-    /// Replays `org`. It needs the Primary (R3); without one it returns nil, and the validator reports why.
+    /// Replays `org`. It needs the Primary (R3) and every workspace and ledger file; without them it returns
+    /// nil, and the validator reports why. (A partial ledger would report overdraws that are not there.)
     ///
     /// Records whose workspace or member does not exist are skipped: the state rules report them.
     /// A deleted workspace's usage files are gone, so its tombstone's `consumed` is charged at the time of
     /// deletion, just before its refund; at the end of that instant its balance must be exactly zero (R10).
     public static func run(_ org: Organization) -> LedgerReplay? {
-        guard let primary = org.primary else { return nil }
+        guard let primary = org.primary,
+              !org.unreadable.contains(where: { $0.hasPrefix("workspaces/") || $0.hasPrefix("ledger/") }) else { return nil }
         var replay = LedgerReplay(primary: primary.id)
         var deletedAt: [String: Timestamp] = [:]
         var steps: [(Key, Step)] = []

@@ -15,6 +15,11 @@ public struct Organization: Sendable {
     public init() {}
 
     public func member(_ id: String) -> Member? { memberIndex[id].map { members[$0] } }
+
+    /// Whether `folder/<id>.yaml` or `.json` exists but could not be read: references to it are not reported again.
+    public func isUnreadable(_ folder: String, _ id: String) -> Bool {
+        unreadable.contains("\(folder)/\(id).yaml") || unreadable.contains("\(folder)/\(id).json")
+    }
     public func workspace(_ id: String) -> Workspace? { workspaceIndex[id].map { workspaces[$0] } }
 
     /// The Primary Workspace (R3), when exactly one live workspace is primary.
@@ -158,6 +163,8 @@ extension Organization {
                                               at: event.source["at"]))
                     }
                     org.events.append(event)
+                } else {
+                    org.unreadable.insert(path)
                 }
             }
         }

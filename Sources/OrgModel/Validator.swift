@@ -58,7 +58,7 @@ public enum Validator {
     }
 
     private static func memberReference(_ id: String, _ org: Organization, what: String, at location: SourceLocation) -> Diagnostic? {
-        guard org.member(id) == nil else { return nil }
+        guard org.member(id) == nil, !org.isUnreadable("members", id) else { return nil }
         return .error(.reference, "\(what) '\(id)' names no member of the organization\(hint(id, org.members.map(\.id))); add members/\(id).yaml or fix the id",
                       at: location)
     }
@@ -225,7 +225,7 @@ public enum Validator {
                     out.append(.error(.r(10), "workspace '\(record.workspace)' is deleted, so its usage files must be removed; its tombstone records what it consumed",
                                       at: SourceLocation(path: record.location.path)))
                 }
-            } else if reportedWorkspaces.insert(record.workspace).inserted {
+            } else if !org.isUnreadable("workspaces", record.workspace), reportedWorkspaces.insert(record.workspace).inserted {
                 out.append(.error(.reference, "usage for '\(record.workspace)', which is not a workspace\(hint(record.workspace, org.workspaces.map(\.id)))",
                                   at: SourceLocation(path: record.location.path)))
             }

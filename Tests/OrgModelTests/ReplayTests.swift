@@ -213,3 +213,32 @@ struct ReplayTests {
             """)
     }
 }
+
+@Suite("Unreadable files do not cascade")
+struct CascadeTests {
+    @Test("a broken event file is reported once, not as the overdraws its absence would cause")
+    func brokenTopupStopsTheReplay() {
+        var files = Fixture.base()
+        for (path, text) in [Fixture.topup(1, day: 1, credits: "1e3"), Fixture.mode(2, day: 1, "budget", hour: 10),
+                             Fixture.transfer(3, day: 2, from: "hq", to: "a", credits: "10")] {
+            files[path] = text
+        }
+        let report = Validator.validate(Snapshot(files: files))
+        #expect(Fixture.rendered(report) == """
+            ledger/2026/11/01JD0000000000000000000001.yaml:5:10: error: [F2] top-up credits: '1e3' is not an amount of credits; write a plain decimal such as 1500 or 12.5
+
+            """)
+        #expect(report.replay == nil)
+    }
+
+    @Test("an unparsable Primary is one syntax error, not 'no Primary' and dangling references")
+    func brokenPrimary() {
+        var files = Fixture.base()
+        files["workspaces/hq.yaml"] = "id: hq\nname: [HQ\n"
+        files["members/bo.yaml"] = "id: bo\nemail bo@acme.example\n"
+        let (path, usage) = Fixture.usage(workspace: "hq", day: 3, [("u1", 9, "1")])
+        files[path] = usage
+        let report = Validator.validate(Snapshot(files: files))
+        #expect(report.diagnostics.map { "\($0.location.path) [\($0.rule)]" } == ["members/bo.yaml [SYNTAX]", "workspaces/hq.yaml [SYNTAX]"])
+    }
+}
