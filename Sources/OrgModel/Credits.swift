@@ -16,7 +16,8 @@ public struct Credits: Hashable, Comparable, Sendable {
     /// The smallest representable amount: -922,337,203,685,477.5807 (symmetric with `max`, so negation never overflows).
     public static let min = Credits(units: -Int64.max)
 
-    public init(units: Int64) { self.units = units }
+    /// An amount of `units` ten-thousandths. `Int64.min` lies outside the symmetric range and is read as `min`.
+    public init(units: Int64) { self.units = Swift.max(units, -Int64.max) }
 
     /// Whole credits, or nil if the amount is out of range.
     public init?(whole: Int64) {

@@ -23,13 +23,13 @@ public struct LedgerReplay: Sendable {
     public var primaryTransferredIn = Credits.zero
     /// Usage charged to the Primary's balance: its own, and every workspace's in shared mode.
     public var primaryCharged = Credits.zero
-    /// The number of ledger events and usage records applied.
-    public var eventsApplied = 0
-    public var recordsApplied = 0
     /// The first event that broke a rule; the replay stops there.
     public var failure: Diagnostic?
     /// Problems that do not stop the replay, such as a mode event that does not change the mode.
     public var warnings: [Diagnostic] = []
+    /// For each deleted workspace not yet reached, the consumption its tombstone will charge to it at its
+    /// deletion. Until then its replayed balance is higher than the one its gateways saw by up to this much.
+    private var unchargedConsumption: [String: Credits] = [:]
 
     /// The Primary's balance.
     public var primaryBalance: Credits { balances[primary] ?? .zero }
@@ -67,6 +67,12 @@ extension LedgerReplay {
               !org.unreadable.contains(where: { $0.hasPrefix("workspaces/") || $0.hasPrefix("ledger/") }) else { return nil }
         var replay = LedgerReplay(primary: primary.id)
         var deletedAt: [String: Timestamp] = [:]
+        for workspace in org.workspaces {
+            if let tombstone = workspace.deleted {
+                // Both are parsed as non-negative, so the difference cannot overflow.
+                replay.unchargedConsumption[workspace.id] = Credits(units: tombstone.consumed.units - min(tombstone.consumed.units, tombstone.chargedToPrimary.units))
+            }
+        }
         var steps: [(Key, Step)] = []
         steps.reserveCapacity(org.events.count + org.usage.count + 2 * org.workspaces.count)
         for (index, workspace) in org.workspaces.enumerated() {
@@ -156,7 +162,7 @@ extension LedgerReplay {
             if transfer.to == primary {
                 primaryTransferredIn = try Self.sum(primaryTransferredIn, transfer.credits, at: event.source["credits"])
             }
-            balances[transfer.from] = Credits(units: available.units - transfer.credits.units)
+            balances[transfer.from] = try Self.sum(available, transfer.credits.negated, at: event.source["credits"])
             balances[transfer.to] = try Self.sum(balance(transfer.to), transfer.credits, at: event.source["credits"])
             totalTransferred = try Self.sum(totalTransferred, transfer.credits, at: event.source["credits"])
 
@@ -165,7 +171,9 @@ extension LedgerReplay {
                 warnings.append(.warning(.r(5), "the organization is already in \(mode) mode at \(event.at); this event changes nothing",
                                          at: event.source["mode"]))
             } else if newMode == .shared {
-                let funded = balances.filter { $0.key != primary && !$0.value.isZero }.sorted { $0.key < $1.key }
+                // A workspace deleted later may still hold, in the replay, credits its removed usage had spent.
+                let funded = balances.filter { $0.key != primary && $0.value > (unchargedConsumption[$0.key] ?? .zero) }
+                    .sorted { $0.key < $1.key }
                 if !funded.isEmpty {
                     let list = funded.map { "'\($0.key)' has \($0.value)" }.joined(separator: ", ")
                     throw Failure(diagnostic: .error(.r(9), "switching to shared mode must first return every workspace's balance to the Primary, but \(list); add transfers with reason 'mode-switch' before this event, as 'orgsync mode shared' does",
@@ -174,7 +182,6 @@ extension LedgerReplay {
             }
             mode = newMode
         }
-        eventsApplied += 1
     }
 
     private mutating func apply(_ record: UsageRecord, org: Organization) throws(Failure) {
@@ -186,12 +193,11 @@ extension LedgerReplay {
             throw Failure(diagnostic: .error(.r(8), "usage of \(record.credits) credits by '\(record.member)' with \(record.tool.rawValue) at \(record.at) exceeds the \(available) credits available in \(whose); a workspace with no credits is blocked until credits are transferred in",
                                              at: record.creditsLocation))
         }
-        balances[payer] = Credits(units: available.units - record.credits.units)
+        balances[payer] = try Self.sum(available, record.credits.negated, at: record.creditsLocation)
         if payer == primary { primaryCharged = try Self.sum(primaryCharged, record.credits, at: record.location) }
         try consume(record.credits, workspace: record.workspace, at: record.location)
         consumedByMember[record.member] = try Self.sum(consumedByMember[record.member] ?? .zero, record.credits, at: record.location)
         consumedByTool[record.tool] = try Self.sum(consumedByTool[record.tool] ?? .zero, record.credits, at: record.location)
-        recordsApplied += 1
     }
 
     private mutating func consume(_ credits: Credits, workspace: String, at location: SourceLocation) throws(Failure) {
@@ -202,7 +208,7 @@ extension LedgerReplay {
     /// Charges a deleted workspace's recorded consumption, at the time of its deletion.
     private mutating func chargeDeleted(_ workspace: Workspace) throws(Failure) {
         guard let tombstone = workspace.deleted else { return }
-        let own = Credits(units: tombstone.consumed.units - tombstone.chargedToPrimary.units)
+        let own = unchargedConsumption.removeValue(forKey: workspace.id) ?? .zero
         let location = workspace.source["deleted.consumed"]
         try consume(tombstone.consumed, workspace: workspace.id, at: location)
         let ownBalance = try Self.sum(balance(workspace.id), own.negated, at: location)

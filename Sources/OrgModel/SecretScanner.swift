@@ -38,15 +38,18 @@ public enum SecretScanner {
     public static func scan(_ bytes: [UInt8]) -> [Finding] {
         var findings: [Finding] = []
         var line = 1
-        var lineStart = 0
         var index = 0
+        // The column of `columnIndex`, advanced only as findings need it, so the scan stays linear.
+        var columnIndex = 0
+        var column = 1
         let count = bytes.count
         while index < count {
             let byte = bytes[index]
             if byte == 0x0A {
                 line += 1
-                lineStart = index + 1
                 index += 1
+                columnIndex = index
+                column = 1
                 continue
             }
             // A secret starts at a word boundary.
@@ -59,16 +62,18 @@ public enum SecretScanner {
                 guard bytes[index..<(index + shape.prefix.count)].elementsEqual(shape.prefix) else { continue }
                 var end = index + shape.prefix.count
                 if shape.minimumBody == 0 {
-                    // "-----BEGIN … PRIVATE KEY-----" on one line.
-                    var lineEnd = end
-                    while lineEnd < count, bytes[lineEnd] != 0x0A { lineEnd += 1 }
-                    let header = String(decoding: bytes[end..<lineEnd], as: UTF8.self)
-                    guard header.contains("PRIVATE KEY-----") else { continue }
+                    // "-----BEGIN … PRIVATE KEY-----": the header is short, so look only a little way ahead.
+                    var headerEnd = end
+                    while headerEnd < min(count, end + 64), bytes[headerEnd] != 0x0A { headerEnd += 1 }
+                    guard String(decoding: bytes[end..<headerEnd], as: UTF8.self).contains("PRIVATE KEY-----") else { continue }
                 } else {
                     while end < count, shape.alphabet(bytes[end]) { end += 1 }
                     guard end - index - shape.prefix.count >= shape.minimumBody else { continue }
                 }
-                let column = bytes[lineStart..<index].reduce(1) { $1 & 0xC0 == 0x80 ? $0 : $0 + 1 }
+                while columnIndex < index {
+                    if bytes[columnIndex] & 0xC0 != 0x80 { column += 1 }
+                    columnIndex += 1
+                }
                 findings.append(Finding(kind: shape.kind, line: line, column: column))
                 index = end
                 matched = true

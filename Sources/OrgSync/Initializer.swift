@@ -53,20 +53,25 @@ public enum Initializer {
         }
 
         let fileManager = FileManager.default
-        let existed = fileManager.fileExists(atPath: directory)
-        if existed {
-            let existing = try SnapshotLoader.workTree(at: directory)
-            if let path = existing.entries.keys.sorted().first(where: Snapshot.isOrganizationPath) {
-                throw OrgSyncError(.refused, "'\(directory)' already holds organization files (\(path)); run orgsync init in a new folder")
-            }
+        // Anything with an organization name at the top — a file, a folder, even empty, or a link — is refused:
+        // init never writes into, or through, what it did not create.
+        let reserved = ["org.yaml", "org.json", "providers.yaml", "providers.json", "members", "workspaces", "ledger", "usage"]
+        if let taken = reserved.first(where: { (try? fileManager.attributesOfItem(atPath: directory + "/" + $0)) != nil }) {
+            throw OrgSyncError(.refused, "'\(directory)' already holds organization files (\(taken)); run orgsync init in a new folder")
+        }
+        // The outermost folder init creates, so a failure removes every folder it made and no other.
+        var createdRoot: String?
+        var probe = URL(fileURLWithPath: directory)
+        while !fileManager.fileExists(atPath: probe.path), probe.path != "/" {
+            createdRoot = probe.path
+            probe.deleteLastPathComponent()
         }
         let createdGitDirectory = !fileManager.fileExists(atPath: directory + "/.git")
-        var written: [String] = []
         func rollBack() {
-            for path in written.reversed() { try? fileManager.removeItem(atPath: directory + "/" + path) }
-            for folder in ["ledger", "members", "workspaces"] { removeEmptyFolders(directory + "/" + folder) }
+            for folder in ["ledger", "members", "workspaces"] { try? fileManager.removeItem(atPath: directory + "/" + folder) }
+            try? fileManager.removeItem(atPath: directory + "/org.yaml")
             if createdGitDirectory { try? fileManager.removeItem(atPath: directory + "/.git") }
-            if !existed { try? fileManager.removeItem(atPath: directory) }
+            if let createdRoot { try? fileManager.removeItem(atPath: createdRoot) }
         }
 
         let repository: GitKit.Repository
@@ -89,7 +94,6 @@ public enum Initializer {
             let paths = files.keys.sorted()
             for path in paths {
                 try AtomicFile.write(Array((files[path] ?? "").utf8), to: directory + "/" + path)
-                written.append(path)
             }
             let signature = Signature(name: identity.name ?? ownerID, email: identity.email, time: options.now.seconds, offsetMinutes: 0)
             let message = "Initialize organization '\(options.name)'\n\nOrgsync-Operation: init\n"
@@ -136,26 +140,42 @@ public enum Initializer {
     }
 
     /// Stages `paths`, writes a commit on top of HEAD and moves HEAD's branch only if it has not moved meanwhile.
-    /// The on-disk index is written last, so a failure leaves it as it was.
+    ///
+    /// The index file is written before the branch moves, and put back byte for byte if the branch cannot
+    /// move, so a failure at any step leaves the index and the refs as they were.
     static func commitFiles(_ paths: [String], message: String, author: Signature, in repository: GitKit.Repository) throws(OrgSyncError) -> ObjectID {
+        let indexPath = repository.gitDirectory + "/index"
+        let savedIndex = FileManager.default.contents(atPath: indexPath)
+        var indexWritten = false
         do {
             let head = try repository.headCommit()
             let index = try repository.index()
+            let clean: Bool
             if let head {
-                let staged = try index.writeTree()
-                guard staged == (try repository.commit(head)).tree else {
-                    throw OrgSyncError(.refused, "the index has staged changes; commit or unstage them before running orgsync init")
-                }
+                clean = try index.writeTree() == repository.commit(head).tree
+            } else {
+                clean = index.entryCount == 0
+            }
+            guard clean else {
+                throw OrgSyncError(.refused, "the index has staged changes; commit or unstage them before running orgsync")
             }
             for path in paths { try index.add(path: path) }
             let tree = try index.writeTree()
             let commit = try repository.createCommit(tree: tree, parents: head.map { [$0] } ?? [], author: author,
                                                      committer: author, message: message)
+            try index.write()
+            indexWritten = true
             try repository.updateReference(try repository.headReferenceName(), to: commit, expecting: head,
                                            message: "orgsync: \(message.prefix { $0 != "\n" })")
-            try index.write()
             return commit
         } catch {
+            if indexWritten {
+                if let savedIndex {
+                    try? savedIndex.write(to: URL(fileURLWithPath: indexPath), options: .atomic)
+                } else {
+                    try? FileManager.default.removeItem(atPath: indexPath)
+                }
+            }
             throw OrgSyncError.git("cannot commit", error)
         }
     }
@@ -172,13 +192,6 @@ public enum Initializer {
         }
         while out.hasSuffix("-") { out.removeLast() }
         return String(out.prefix(63))
-    }
-
-    private static func removeEmptyFolders(_ path: String) {
-        let fileManager = FileManager.default
-        guard let children = try? fileManager.contentsOfDirectory(atPath: path) else { return }
-        for child in children { removeEmptyFolders(path + "/" + child) }
-        if (try? fileManager.contentsOfDirectory(atPath: path))?.isEmpty == true { try? fileManager.removeItem(atPath: path) }
     }
 }
 

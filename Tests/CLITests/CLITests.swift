@@ -107,16 +107,17 @@ struct WorkflowTests {
 
             let again = try run(["init", "org", "--name", "Other"], in: scratch, home: scratch)
             #expect(again.status == 1)
-            #expect(again.stderr.hasPrefix("error: '\(scratch)/org' already holds organization files"))
+            #expect(again.stderr == "error: '\(scratch)/org' already holds organization files (org.yaml); run orgsync init in a new folder\n")
         }
     }
 
     @Test func initWithoutAnIdentityExplainsAndLeavesNothing() throws {
         try withScratchDirectory { scratch in
-            let result = try run(["init", "org", "--name", "Acme"], in: scratch, home: scratch, email: nil)
+            // Every folder init made on the way, and the repository, go again.
+            let result = try run(["init", "a/b/org", "--name", "Acme"], in: scratch, home: scratch, email: nil)
             #expect(result.status == 2)
             #expect(result.stderr == "error: no owner: pass --owner EMAIL, or set your identity with 'git config --global user.email EMAIL'\n")
-            #expect(!FileManager.default.fileExists(atPath: scratch + "/org"))
+            #expect(!FileManager.default.fileExists(atPath: scratch + "/a"))
         }
     }
 

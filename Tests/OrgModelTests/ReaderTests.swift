@@ -213,3 +213,16 @@ struct SecretScannerTests {
             """)
     }
 }
+
+@Suite("Secret scan stays linear")
+struct SecretScanScaleTests {
+    @Test("a megabyte of near-misses scans at once, and columns stay right after many findings")
+    func largeInputs() {
+        let beginMisses = Array(String(repeating: "-----BEGIN ", count: 100_000).utf8)
+        #expect(SecretScanner.scan(beginMisses) == [])
+        let line = String(repeating: "sk-abcdefghijklmnopqrstuvwxyz ", count: 20_000)
+        let findings = SecretScanner.scan(Array(line.utf8))
+        #expect(findings.count == 20_000)
+        #expect(findings.last == .init(kind: "a provider API key (sk-…)", line: 1, column: 19_999 * 30 + 1))
+    }
+}

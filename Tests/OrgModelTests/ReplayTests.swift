@@ -242,3 +242,21 @@ struct CascadeTests {
         #expect(report.diagnostics.map { "\($0.location.path) [\($0.rule)]" } == ["members/bo.yaml [SYNTAX]", "workspaces/hq.yaml [SYNTAX]"])
     }
 }
+
+@Suite("Deleted workspaces across a mode switch")
+struct DeletedAcrossModeSwitchTests {
+    @Test("R9: a workspace that spent its budget, then was deleted, does not block the earlier switch to shared mode")
+    func spentThenDeleted() throws {
+        var files = Fixture.base()
+        // x received 100 and spent all of it; its usage files went with its deletion on day 5.
+        files["workspaces/x.yaml"] = "id: x\nname: X\ndeleted:\n  at: 2026-11-05T09:00:00Z\n  by: ana\n  consumed: 100\n"
+        for (path, text) in [Fixture.topup(1, day: 1, credits: "100"), Fixture.mode(2, day: 1, "budget", hour: 10),
+                             Fixture.transfer(3, day: 2, from: "hq", to: "x", credits: "100"), Fixture.mode(4, day: 3, "shared")] {
+            files[path] = text
+        }
+        let report = Validator.validate(Snapshot(files: files))
+        #expect(report.diagnostics == [])
+        #expect(report.replay?.balances == ["hq": .zero, "a": .zero, "b": .zero])
+        #expect(report.replay?.totalConsumed == Credits(units: 1_000_000))
+    }
+}

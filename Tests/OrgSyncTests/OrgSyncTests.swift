@@ -144,7 +144,7 @@ struct InitTests {
             #expect {
                 try Initializer.run(try options(directory))
             } throws: { error in
-                (error as? OrgSyncError)?.message == "'\(directory)' already holds organization files (\(files.keys.sorted()[0])); run orgsync init in a new folder"
+                (error as? OrgSyncError)?.message == "'\(directory)' already holds organization files (org.yaml); run orgsync init in a new folder"
                     && (error as? OrgSyncError)?.kind == .refused
             }
             #expect(try git(["rev-parse", "HEAD"], in: directory, home: scratch).stdout == head)
@@ -163,6 +163,61 @@ struct InitTests {
             zero.credits = .zero
             #expect(throws: OrgSyncError.self) { try Initializer.run(zero) }
             #expect(!FileManager.default.fileExists(atPath: scratch + "/new"))
+        }
+    }
+
+    @Test("a held index lock fails the commit, and the branch, the index and the work tree stay as they were")
+    func lockedIndexChangesNothing() throws {
+        try withScratchDirectory { scratch in
+            let directory = scratch + "/repo"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try git(["init", "-q", "-b", "main"], in: directory, home: scratch)
+            try "# Our org\n".write(toFile: directory + "/README.md", atomically: true, encoding: .utf8)
+            try git(["add", "README.md"], in: directory, home: scratch)
+            try git(["commit", "-qm", "Start"], in: directory, home: scratch)
+            let head = try git(["rev-parse", "HEAD"], in: directory, home: scratch).stdout
+            let index = FileManager.default.contents(atPath: directory + "/.git/index")
+            FileManager.default.createFile(atPath: directory + "/.git/index.lock", contents: Data())
+
+            #expect(throws: OrgSyncError.self) { try Initializer.run(try options(directory)) }
+            try FileManager.default.removeItem(atPath: directory + "/.git/index.lock")
+            #expect(try git(["rev-parse", "HEAD"], in: directory, home: scratch).stdout == head)
+            #expect(FileManager.default.contents(atPath: directory + "/.git/index") == index)
+            #expect(try git(["status", "--porcelain"], in: directory, home: scratch).stdout == "")
+            #expect(try filesBelow(directory).keys.sorted() == ["README.md"])
+        }
+    }
+
+    @Test("files the user staged before the first commit are not swept into it")
+    func stagedFilesInANewRepositoryAreRefused() throws {
+        try withScratchDirectory { scratch in
+            let directory = scratch + "/repo"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try git(["init", "-q", "-b", "main"], in: directory, home: scratch)
+            try "private\n".write(toFile: directory + "/notes.txt", atomically: true, encoding: .utf8)
+            try git(["add", "notes.txt"], in: directory, home: scratch)
+            #expect {
+                try Initializer.run(try options(directory))
+            } throws: { error in
+                (error as? OrgSyncError)?.message == "the index has staged changes; commit or unstage them before running orgsync"
+            }
+            #expect(try git(["status", "--porcelain"], in: directory, home: scratch).stdout == "A  notes.txt\n")
+            #expect(try filesBelow(directory).keys.sorted() == ["notes.txt"])
+        }
+    }
+
+    @Test("init never writes through a link or into a folder it did not make")
+    func linksAndParents() throws {
+        try withScratchDirectory { scratch in
+            try FileManager.default.createDirectory(atPath: scratch + "/outside", withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: scratch + "/repo", withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: scratch + "/repo/members", withDestinationPath: scratch + "/outside")
+            #expect(throws: OrgSyncError.self) { try Initializer.run(try options(scratch + "/repo")) }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: scratch + "/outside") == [])
+
+            try FileManager.default.createDirectory(atPath: scratch + "/empty/ledger", withIntermediateDirectories: true)
+            #expect(throws: OrgSyncError.self) { try Initializer.run(try options(scratch + "/empty")) }
+            #expect(FileManager.default.fileExists(atPath: scratch + "/empty/ledger"))
         }
     }
 
