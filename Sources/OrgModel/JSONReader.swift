@@ -16,12 +16,6 @@ struct JSONReader {
         self.lineOffset = firstLine - 1
     }
 
-    init(bytes: ArraySlice<UInt8>, path: String, firstLine: Int) {
-        self.bytes = Array(bytes)
-        self.path = path
-        self.lineOffset = firstLine - 1
-    }
-
     private struct Failure: Error { let diagnostic: Diagnostic }
 
     mutating func parseDocument() -> Result<SourceNode, Diagnostic> {

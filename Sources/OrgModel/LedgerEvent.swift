@@ -65,7 +65,7 @@ public struct LedgerEvent: Hashable, Sendable {
     /// The canonical path of an event: its month folder, then its id.
     public static func path(id: String, at: Timestamp) -> String {
         let (year, month, _) = at.date
-        return "ledger/\(year)/\(month < 10 ? "0" : "")\(month)/\(id).yaml"
+        return "ledger/\(year)/\(twoDigits(month))/\(id).yaml"
     }
 }
 

@@ -62,17 +62,20 @@ public struct ApprovalRule: Hashable, Sendable {
 extension OrgConfig {
     static let keys = ["schema", "id", "name", "policy"]
 
+    /// The F4 diagnostic when `root` declares a schema newer than this orgsync reads. Nothing else in such a
+    /// repository can be judged: it may use keys and files this orgsync does not know.
+    static func newerSchema(_ root: SourceNode, path: String) -> Diagnostic? {
+        guard case .mapping(let entries) = root.kind, let node = entries.first(where: { $0.key == "schema" })?.value,
+              case .scalar(let text, _) = node.kind, let schema = Int(text), schema > currentSchema else { return nil }
+        return .error(.f(4), "this repository needs a newer orgsync: it uses schema \(schema), and this orgsync reads schema \(currentSchema); upgrade orgsync",
+                      at: SourceLocation(path: path, line: node.line, column: node.column))
+    }
+
     static func decode(_ root: SourceNode, _ d: FileDecoder) -> OrgConfig? {
         guard let fields = d.mapping(root, field: "", what: "org.yaml", allowed: keys, required: ["schema", "id", "name"]) else {
             return nil
         }
-        // The schema comes first: a newer repository may use keys this orgsync does not know.
-        let schema = fields["schema"].flatMap { d.integer($0, field: "schema", what: "schema", range: 1...Int.max) }
-        if let schema, schema > currentSchema, let node = fields["schema"] {
-            d.error(.f(4), "this repository needs a newer orgsync: it uses schema \(schema), and this orgsync reads schema \(currentSchema); upgrade orgsync",
-                    at: node)
-            return nil
-        }
+        let schema = fields["schema"].flatMap { d.integer($0, field: "schema", what: "schema", range: 1...currentSchema) }
         let id = d.identifier(fields["id"], field: "id", what: "organization id", kind: .slug)
         let name = d.string(fields["name"], field: "name", what: "organization name")
         let policy = fields["policy"].map { Policy.decode($0, d) } ?? Policy()

@@ -11,6 +11,8 @@ public struct Organization: Sendable {
     public var usage: [UsageRecord] = []
     /// Organization files that could not be read or decoded; rules that need what they hold say nothing about them.
     public var unreadable: Set<String> = []
+    /// Set when `org.yaml` declares a newer schema than this orgsync reads.
+    public var requiresNewerOrgsync: Diagnostic?
 
     public init() {}
 
@@ -26,12 +28,6 @@ public struct Organization: Sendable {
     public var primary: Workspace? {
         let primaries = workspaces.filter { $0.isPrimary && !$0.isDeleted }
         return primaries.count == 1 ? primaries[0] : nil
-    }
-
-    /// The active member with this email, compared case-insensitively (R11).
-    public func activeMember(email: String) -> Member? {
-        let wanted = email.lowercased()
-        return members.first { $0.isActive && $0.email.lowercased() == wanted }
     }
 
     private(set) var memberIndex: [String: Int] = [:]
@@ -137,7 +133,11 @@ extension Organization {
 
             switch parts[0] {
             case "org.yaml", "org.json":
-                org.config = OrgConfig.decode(root, decoder)
+                if let newer = OrgConfig.newerSchema(root, path: path) {
+                    org.requiresNewerOrgsync = newer
+                } else {
+                    org.config = OrgConfig.decode(root, decoder)
+                }
             case "providers.yaml", "providers.json":
                 org.providerKeys = ProviderKey.decodeFile(root, decoder)
             case "members":
@@ -158,7 +158,7 @@ extension Organization {
                 if let event = LedgerEvent.decode(root, decoder) {
                     checkStem(event.id, event.source)
                     let (year, month, _) = event.at.date
-                    if parts[1] != String(year) || parts[2] != (month < 10 ? "0\(month)" : "\(month)") {
+                    if parts[1] != String(year) || parts[2] != twoDigits(month) {
                         decoder.report(.error(.layout, "an event at \(event.at) belongs in \(LedgerEvent.path(id: event.id, at: event.at)); move the file",
                                               at: event.source["at"]))
                     }
@@ -168,7 +168,7 @@ extension Organization {
                 }
             }
         }
-        if org.config == nil, !diagnostics.contains(where: { $0.location.path.hasPrefix("org.") }) {
+        if org.config == nil, org.requiresNewerOrgsync == nil, !diagnostics.contains(where: { $0.location.path.hasPrefix("org.") }) {
             diagnostics.append(.error(.r(1), "org.yaml is missing; every organization repository has one (run 'orgsync init' to create a repository)",
                                       at: SourceLocation(path: "org.yaml")))
         }

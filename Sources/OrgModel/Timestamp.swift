@@ -17,10 +17,10 @@ public struct Timestamp: Hashable, Comparable, Sendable {
     }
 
     /// The calendar date in UTC.
-    public var date: (year: Int, month: Int, day: Int) {
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        return Timestamp.civil(fromDays: days)
-    }
+    public var date: (year: Int, month: Int, day: Int) { Timestamp.civil(fromDays: days) }
+
+    /// Whole days since 1970-01-01, rounded down.
+    private var days: Int64 { seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400 }
 
     /// The current time, truncated to whole seconds.
     public static func now() -> Timestamp {
@@ -130,21 +130,26 @@ extension Timestamp: CustomStringConvertible {
     /// The canonical RFC 3339 text, with the fraction only when it is not zero (trailing zeros dropped).
     public var description: String {
         let (year, month, day) = date
-        let secondOfDay = seconds - (seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400) * 86_400
-        func pad(_ value: Int64, _ width: Int) -> String {
-            let raw = String(value)
-            return String(repeating: "0", count: Swift.max(0, width - raw.count)) + raw
-        }
-        var text = "\(pad(Int64(year), 4))-\(pad(Int64(month), 2))-\(pad(Int64(day), 2))T"
-        text += "\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay % 3600 / 60, 2)):\(pad(secondOfDay % 60, 2))"
+        let secondOfDay = Int(seconds - days * 86_400)
+        var text = "\(zeroPadded(year, 4))-\(twoDigits(month))-\(twoDigits(day))T"
+        text += "\(twoDigits(secondOfDay / 3600)):\(twoDigits(secondOfDay % 3600 / 60)):\(twoDigits(secondOfDay % 60))"
         if nanoseconds != 0 {
-            var fraction = pad(Int64(nanoseconds), 9)
+            var fraction = zeroPadded(Int(nanoseconds), 9)
             while fraction.hasSuffix("0") { fraction.removeLast() }
             text += "." + fraction
         }
         return text + "Z"
     }
 }
+
+/// `value` in decimal with leading zeros to `width` digits.
+func zeroPadded(_ value: Int, _ width: Int) -> String {
+    let raw = String(value)
+    return String(repeating: "0", count: max(0, width - raw.count)) + raw
+}
+
+/// `value` as two digits, as months, days and times are written.
+func twoDigits(_ value: Int) -> String { zeroPadded(value, 2) }
 
 #if canImport(Glibc)
 import Glibc

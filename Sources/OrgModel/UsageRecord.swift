@@ -91,11 +91,12 @@ public struct UsageFilePath: Hashable, Sendable {
         let writer = stem.dropFirst(3)
         guard IdentifierKind.slug.matches(writer) else { return nil }
         self.init(workspace: String(parts[1]), year: year, month: month, day: day, writer: String(writer))
+        // One spelling per day and writer: "+1" parses as a number, but is not the folder "01".
+        guard self.path == path else { return nil }
     }
 
     public var path: String {
-        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "usage/\(workspace)/\(year)/\(two(month))/\(two(day))-\(writer).jsonl"
+        "usage/\(workspace)/\(year)/\(twoDigits(month))/\(twoDigits(day))-\(writer).jsonl"
     }
 }
 
@@ -156,7 +157,7 @@ extension UsageRecord {
         if let at, let atNode = fields["at"] {
             let (year, month, day) = at.date
             if (year, month, day) != (file.year, file.month, file.day) {
-                d.error(.f(6), "record at \(at) is in the file for \(file.year)-\(file.month < 10 ? "0" : "")\(file.month)-\(file.day < 10 ? "0" : "")\(file.day); move it to the file of its own day",
+                d.error(.f(6), "record at \(at) is in the file for \(file.year)-\(twoDigits(file.month))-\(twoDigits(file.day)); move it to the file of its own day",
                         at: atNode)
             }
         }

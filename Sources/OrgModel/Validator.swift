@@ -15,6 +15,9 @@ public enum Validator {
     /// Validates `snapshot`, collecting every failure.
     public static func validate(_ snapshot: Snapshot) -> ValidationReport {
         let (org, loadDiagnostics) = Organization.load(snapshot)
+        if let newer = org.requiresNewerOrgsync {
+            return ValidationReport(organization: org, diagnostics: [newer], replay: nil)
+        }
         var diagnostics = loadDiagnostics
         diagnostics += secrets(in: snapshot)
         diagnostics += stateRules(org)

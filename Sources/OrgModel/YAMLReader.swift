@@ -6,10 +6,6 @@ import Yams
 /// into gigabytes. Duplicate keys are refused by Yams itself.
 enum YAMLReader {
     static func parse(_ text: String, path: String) -> Result<SourceNode, Diagnostic> {
-        if let (line, column) = excessiveFlowNesting(text) {
-            return .failure(.error(.syntax, "values are nested more than \(ParseLimits.maxDepth) levels deep",
-                                   at: SourceLocation(path: path, line: line, column: column)))
-        }
         let parser: Yams.Parser
         let root: Yams.Node?
         do {
@@ -83,6 +79,11 @@ enum YAMLReader {
         case .scanner(let context, let problem, let mark, _),
              .parser(let context, let problem, let mark, _),
              .composer(let context, let problem, let mark, _):
+            if problem.hasPrefix("Maximum nesting level") {
+                // libyaml stops deep nesting itself, before Yams could recurse into it.
+                return .error(.syntax, "values are nested more than \(ParseLimits.maxDepth) levels deep",
+                              at: SourceLocation(path: path, line: mark.line, column: mark.column))
+            }
             let detail = context.map { "\(problem) \($0.text)" } ?? problem
             return .error(.syntax, "malformed YAML: \(detail); fix the syntax at this position",
                           at: SourceLocation(path: path, line: mark.line, column: mark.column))
@@ -112,27 +113,6 @@ enum YAMLReader {
             let rest = String(String.UnicodeScalarView(scalars[(mark.column - 1)...]))
             for spelling in spellings where rest.hasPrefix(spelling) && rest.dropFirst(spelling.count).drop(while: { $0 == " " }).hasPrefix(":") {
                 return (offset + 1, mark.column)
-            }
-        }
-        return nil
-    }
-
-    /// The position where `[`/`{` nesting first exceeds the limit, found before libyaml recurses into it.
-    ///
-    /// Brackets inside quotes and comments count too; that only errs on the side of refusing.
-    private static func excessiveFlowNesting(_ text: String) -> (Int, Int)? {
-        var depth = 0
-        var line = 1
-        var column = 0
-        for scalar in text.unicodeScalars {
-            column += 1
-            switch scalar {
-            case "\n": line += 1; column = 0
-            case "[", "{":
-                depth += 1
-                if depth > ParseLimits.maxDepth { return (line, column) }
-            case "]", "}": depth = max(0, depth - 1)
-            default: break
             }
         }
         return nil

@@ -260,3 +260,35 @@ struct DeletedAcrossModeSwitchTests {
         #expect(report.replay?.totalConsumed == Credits(units: 1_000_000))
     }
 }
+
+@Suite("Format versions and layout")
+struct FormatVersionTests {
+    @Test("F4: a newer schema is the only thing reported, whatever else the repository holds")
+    func newerSchemaStopsValidation() {
+        var files = Fixture.base()
+        files["org.yaml"] = "schema: 2\nid: acme\nname: Acme\nregion: eu\n"
+        files["workspaces/new.yaml"] = "id: new\nname: New\nquota: 5\n"
+        #expect(Fixture.rendered(Validator.validate(Snapshot(files: files))) == """
+            org.yaml:1:9: error: [F4] this repository needs a newer orgsync: it uses schema 2, and this orgsync reads schema 1; upgrade orgsync
+
+            """)
+    }
+
+    @Test("F6: a usage file has one spelling per workspace, day and writer")
+    func usagePathsAreCanonical() {
+        #expect(UsageFilePath("usage/x/2026/11/03-gw-1.jsonl") != nil)
+        for path in ["usage/x/2026/+1/+3-gw.jsonl", "usage/x/2026/11/3-gw-1.jsonl", "usage/x/2026/11/31-gw-1.jsonl",
+                     "usage/X/2026/11/03-gw-1.jsonl", "usage/x/2026/11/03-GW.jsonl", "usage/x/2026/11/03-gw-1.json"] {
+            #expect(UsageFilePath(path) == nil, "\(path)")
+        }
+    }
+
+    @Test("brackets inside quoted text are not nesting")
+    func bracketsInStringsAreText() throws {
+        let text = "settings:\n" + (0..<80).map { "  k\($0): \"[beta\"\n" }.joined()
+        guard case .success = SourceReader.parse(Array(text.utf8), format: .yaml, path: "w.yaml") else {
+            Issue.record("refused")
+            return
+        }
+    }
+}
