@@ -138,7 +138,7 @@ enum Render {
         out += "1. Copied \(result.fileCount) files into \(result.directory)\n"
         out += "   and committed them as \(result.author) (\(result.commit.hex.prefix(7))).\n\n"
         out += "2. Validated commit \(result.commit.hex.prefix(7)) from git objects against every rule:\n"
-        out += "   \(org.workspaces.filter { !$0.isDeleted }.count) workspaces (\(org.workspaces.filter(\.isDeleted).count) deleted), "
+        out += "   \(plural(org.workspaces.filter { !$0.isDeleted }.count, "live workspace")) and \(org.workspaces.filter(\.isDeleted).count) deleted, "
         out += "\(org.members.count) members, \(org.events.count) ledger events, \(org.usage.count) usage records.\n"
         if result.report.diagnostics.isEmpty {
             out += "   " + Terminal.green("valid") + ": no errors, no warnings.\n\n"
