@@ -166,15 +166,25 @@ struct InitTests {
         }
     }
 
+    /// A git repository in `scratch/repo` with one file added to the index, and committed unless `commit` is false.
+    private func repository(in scratch: String, staging file: String, _ text: String, commit: Bool = false) throws -> String {
+        let directory = scratch + "/repo"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try git(["init", "-q", "-b", "main"], in: directory, home: scratch)
+        try text.write(toFile: directory + "/" + file, atomically: true, encoding: .utf8)
+        try git(["add", file], in: directory, home: scratch)
+        if commit { try git(["commit", "-qm", "Start"], in: directory, home: scratch) }
+        return directory
+    }
+
+    private func repository(in scratch: String, committing file: String, _ text: String) throws -> String {
+        try repository(in: scratch, staging: file, text, commit: true)
+    }
+
     @Test("a held index lock fails the commit, and the branch, the index and the work tree stay as they were")
     func lockedIndexChangesNothing() throws {
         try withScratchDirectory { scratch in
-            let directory = scratch + "/repo"
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            try git(["init", "-q", "-b", "main"], in: directory, home: scratch)
-            try "# Our org\n".write(toFile: directory + "/README.md", atomically: true, encoding: .utf8)
-            try git(["add", "README.md"], in: directory, home: scratch)
-            try git(["commit", "-qm", "Start"], in: directory, home: scratch)
+            let directory = try repository(in: scratch, committing: "README.md", "# Our org\n")
             let head = try git(["rev-parse", "HEAD"], in: directory, home: scratch).stdout
             let index = FileManager.default.contents(atPath: directory + "/.git/index")
             FileManager.default.createFile(atPath: directory + "/.git/index.lock", contents: Data())
@@ -191,11 +201,7 @@ struct InitTests {
     @Test("files the user staged before the first commit are not swept into it")
     func stagedFilesInANewRepositoryAreRefused() throws {
         try withScratchDirectory { scratch in
-            let directory = scratch + "/repo"
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            try git(["init", "-q", "-b", "main"], in: directory, home: scratch)
-            try "private\n".write(toFile: directory + "/notes.txt", atomically: true, encoding: .utf8)
-            try git(["add", "notes.txt"], in: directory, home: scratch)
+            let directory = try repository(in: scratch, staging: "notes.txt", "private\n")
             #expect {
                 try Initializer.run(try options(directory))
             } throws: { error in
@@ -223,12 +229,7 @@ struct InitTests {
 
     @Test func commitsOnTopOfAnExistingRepositoryWithoutTouchingItsFiles() throws {
         try withScratchDirectory { scratch in
-            let directory = scratch + "/repo"
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            try git(["init", "-q", "-b", "main"], in: directory, home: scratch)
-            try "# Our org\n".write(toFile: directory + "/README.md", atomically: true, encoding: .utf8)
-            try git(["add", "README.md"], in: directory, home: scratch)
-            try git(["commit", "-qm", "Start"], in: directory, home: scratch)
+            let directory = try repository(in: scratch, committing: "README.md", "# Our org\n")
             let start = try git(["rev-parse", "HEAD"], in: directory, home: scratch).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
 
             let result = try Initializer.run(try options(directory))
