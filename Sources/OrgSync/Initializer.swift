@@ -53,6 +53,10 @@ public enum Initializer {
         }
 
         let fileManager = FileManager.default
+        var isFolder: ObjCBool = false
+        if fileManager.fileExists(atPath: directory, isDirectory: &isFolder), !isFolder.boolValue {
+            throw OrgSyncError(.environment, "'\(directory)' is a file; pass a new or existing folder")
+        }
         // Anything with an organization name at the top — a file, a folder, even empty, or a link — is refused:
         // init never writes into, or through, what it did not create.
         let reserved = ["org.yaml", "org.json", "providers.yaml", "providers.json", "members", "workspaces", "ledger", "usage"]
@@ -68,8 +72,8 @@ public enum Initializer {
         }
         let createdGitDirectory = !fileManager.fileExists(atPath: directory + "/.git")
         func rollBack() {
-            for folder in ["ledger", "members", "workspaces"] { try? fileManager.removeItem(atPath: directory + "/" + folder) }
-            try? fileManager.removeItem(atPath: directory + "/org.yaml")
+            // None of these existed before (checked above), so everything under them is init's own.
+            for name in reserved { try? fileManager.removeItem(atPath: directory + "/" + name) }
             if createdGitDirectory { try? fileManager.removeItem(atPath: directory + "/.git") }
             if let createdRoot { try? fileManager.removeItem(atPath: createdRoot) }
         }

@@ -221,6 +221,14 @@ struct InitTests {
             #expect(throws: OrgSyncError.self) { try Initializer.run(try options(scratch + "/repo")) }
             #expect(try FileManager.default.contentsOfDirectory(atPath: scratch + "/outside") == [])
 
+            try "x\n".write(toFile: scratch + "/afile", atomically: true, encoding: .utf8)
+            #expect {
+                try Initializer.run(try options(scratch + "/afile"))
+            } throws: { error in
+                (error as? OrgSyncError)?.message == "'\(scratch)/afile' is a file; pass a new or existing folder"
+            }
+            #expect(try String(contentsOfFile: scratch + "/afile", encoding: .utf8) == "x\n")
+
             try FileManager.default.createDirectory(atPath: scratch + "/empty/ledger", withIntermediateDirectories: true)
             #expect(throws: OrgSyncError.self) { try Initializer.run(try options(scratch + "/empty")) }
             #expect(FileManager.default.fileExists(atPath: scratch + "/empty/ledger"))
