@@ -46,6 +46,8 @@ public struct RuleID: RawRepresentable, Hashable, Comparable, Sendable, CustomSt
 
     public static func r(_ number: Int) -> RuleID { RuleID(rawValue: "R\(number)") }
     public static func f(_ number: Int) -> RuleID { RuleID(rawValue: "F\(number)") }
+    /// A transition rule (T1–T5): what a commit may change relative to its parents.
+    public static func t(_ number: Int) -> RuleID { RuleID(rawValue: "T\(number)") }
 }
 
 /// How serious a diagnostic is. Only errors make validation fail.

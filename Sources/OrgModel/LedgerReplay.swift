@@ -16,6 +16,9 @@ public struct LedgerReplay: Sendable {
     /// All credits consumed by usage, deleted workspaces included.
     public var totalConsumed = Credits.zero
     public var consumedByWorkspace: [String: Credits] = [:]
+    /// The part of each non-primary workspace's consumption charged to the Primary in shared mode: what a
+    /// tombstone records as `chargedToPrimary` when the workspace is deleted (R10).
+    public var chargedToPrimaryByWorkspace: [String: Credits] = [:]
     public var consumedByMember: [String: Credits] = [:]
     public var consumedByTool: [Tool: Credits] = [:]
     /// The parts of the Primary's derived balance (R6).
@@ -195,6 +198,9 @@ extension LedgerReplay {
         }
         balances[payer] = try Self.sum(available, record.credits.negated, at: record.creditsLocation)
         if payer == primary { primaryCharged = try Self.sum(primaryCharged, record.credits, at: record.location) }
+        if payer == primary, record.workspace != primary {
+            chargedToPrimaryByWorkspace[record.workspace] = try Self.sum(chargedToPrimaryByWorkspace[record.workspace] ?? .zero, record.credits, at: record.location)
+        }
         try consume(record.credits, workspace: record.workspace, at: record.location)
         consumedByMember[record.member] = try Self.sum(consumedByMember[record.member] ?? .zero, record.credits, at: record.location)
         consumedByTool[record.tool] = try Self.sum(consumedByTool[record.tool] ?? .zero, record.credits, at: record.location)

@@ -1,0 +1,99 @@
+/// T4: each changed field must be within the rights of the commit's author (R11).
+///
+/// The author is the active member whose email matches, ignoring case, in the first parent: rights come
+/// from the state the commit starts from, so nobody can grant themselves a role in the same commit. A root
+/// commit creates the organization, so its author must be an owner it creates.
+public enum Authorization {
+    /// What an author may change, read from a state of the organization.
+    public struct Rights: Sendable {
+        public let member: Member
+        /// Workspaces where the member has the workspace role `admin`.
+        public let adminOf: Set<String>
+        /// The organization's active owners: only an owner may revoke the owner role, removal included.
+        let owners: Set<String>
+
+        public init(member: Member, in org: Organization) {
+            self.member = member
+            self.owners = Set(org.members.filter { $0.isActive && $0.role == .owner }.map(\.id))
+            self.adminOf = Set(org.workspaces.filter { workspace in
+                !workspace.isDeleted && workspace.members.contains { $0.member == member.id && $0.role == .admin }
+            }.map(\.id))
+        }
+
+        /// Whether the member may make `change` (R11).
+        public func allows(_ change: FieldChange) -> Bool {
+            switch member.role {
+            case .owner:
+                return true
+            case .admin:
+                switch change.subject {
+                case .policy: return false
+                case .member(_, "role"): return change.oldValue != FactValue(OrgRole.owner.rawValue) && change.newValue != FactValue(OrgRole.owner.rawValue)
+                case .member(let id, _): return !owners.contains(id)
+                default: return true
+                }
+            case .billing:
+                if case .event = change.subject, change.isAddition { return true }
+            case .service:
+                if case .usage = change.subject, change.isAddition { return true }
+            case .member:
+                break
+            }
+            guard case .workspace(let id, let field) = change.subject, adminOf.contains(id) else { return false }
+            return field == "name" || field.hasPrefix("members[") || field.hasPrefix("keys[") || field.hasPrefix("providers.")
+        }
+
+        /// The member's rights in words, for messages.
+        public var summary: String {
+            var text: String
+            switch member.role {
+            case .owner: text = "an owner may change everything"
+            case .admin: text = "an admin may change everything except the owner role and the org policy; ask an owner"
+            case .billing: text = "billing may only add ledger events (top-ups, transfers and mode changes)"
+            case .service: text = "a service account may only append usage records"
+            case .member: text = "a member may change nothing in the organization"
+            }
+            if !adminOf.isEmpty {
+                text += ", and as admin of \(adminOf.sorted().map { "'\($0)'" }.joined(separator: ", ")) may change that workspace's name, members, keys and provider settings"
+            }
+            return text
+        }
+    }
+
+    static func check(_ changes: [FieldChange], author: String, parents: [OrgState], result: OrgState) -> [Diagnostic] {
+        guard !changes.isEmpty else { return [] }
+        guard let rightsState = parents.first else {
+            guard let founder = result.activeMember(email: author), founder.role == .owner else {
+                return [.error(.t(4), "the first commit creates the organization, so its author must be one of the owners it creates, but '\(author)' is not; commit as the owner (git config user.email) or run 'orgsync init --owner \(author)'",
+                               at: SourceLocation(path: "members"))]
+            }
+            return []
+        }
+        guard let member = rightsState.activeMember(email: author) else {
+            return byFile(changes).map { path, denied in
+                .error(.t(4), "'\(author)' is not a member of the organization, and a non-member may change nothing; commit as a member (git config user.email) or ask an owner to add you. This commit \(list(denied))",
+                       at: denied[0].location)
+            }
+        }
+        let rights = Rights(member: member, in: rightsState.organization)
+        let denied = changes.filter { !rights.allows($0) }
+        return byFile(denied).map { path, denied in
+            .error(.t(4), "\(member.role.rawValue) '\(member.id)' (\(author)) may not make this change: \(list(denied)); \(rights.summary)",
+                   at: denied[0].location)
+        }
+    }
+
+    /// Changes grouped by the file they are in, in path order.
+    private static func byFile(_ changes: [FieldChange]) -> [(String, [FieldChange])] {
+        Dictionary(grouping: changes, by: \.location.path).sorted { $0.key < $1.key }
+    }
+
+    /// "changed the name of workspace 'ops', added API key 'k1' of workspace 'ops' and 3 more".
+    private static func list(_ changes: [FieldChange]) -> String {
+        let shown = changes.prefix(3).map(\.summary)
+        let rest = changes.count - shown.count
+        var text = shown.count > 1 ? shown.dropLast().joined(separator: ", ") + (rest > 0 ? ", " : " and ") + shown[shown.count - 1] : shown.joined()
+        if rest > 0 { text += " and \(rest) more" }
+        return text
+    }
+}

@@ -1,0 +1,126 @@
+/// The transition rules (SPEC §4, T1–T4): what one commit may change relative to its parents.
+///
+/// A commit is valid when its state is valid (`Validator`) and its transition is. T5 (signatures) needs the
+/// commit object itself, so the engine checks it where it reads commits (`OrgSync.CommitChecker`).
+public enum Transition {
+    /// Checks the step from `parents` (none for a root commit; two or more for a merge) to `result`, made by
+    /// the author whose email is `author`. Collects every failure.
+    public static func check(from parents: [OrgState], to result: OrgState, author: String) -> [Diagnostic] {
+        var diagnostics: [Diagnostic] = []
+        diagnostics += appendOnly(parents, result)
+        diagnostics += stableIdentifiers(parents, result)
+        diagnostics += deletions(parents, result)
+        let changes = OrgFacts.changes(from: parents.map(OrgFacts.init), to: OrgFacts(result))
+        diagnostics += Authorization.check(changes, author: author, parents: parents, result: result)
+        return Array(Set(diagnostics)).sorted()
+    }
+
+    // MARK: T1: the ledger and usage are append-only
+
+    static func appendOnly(_ parents: [OrgState], _ result: OrgState) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        for parent in parents {
+            for (path, entry) in parent.snapshot.entries where path.hasPrefix("ledger/") {
+                guard let now = result.snapshot.entries[path] else {
+                    out.append(.error(.t(1), "ledger event file \(path) was removed; ledger files are append-only (F5): restore it, and record a correction as a new event",
+                                      at: SourceLocation(path: path)))
+                    continue
+                }
+                if now.kind != entry.kind || now.bytes != entry.bytes {
+                    out.append(.error(.t(1), "ledger event file \(path) was changed; ledger files are immutable (F5): restore it byte for byte, and record a correction as a new event",
+                                      at: SourceLocation(path: path, line: firstDifferentLine(entry.bytes, now.bytes), column: 1)))
+                }
+            }
+            let deletedNow = Set(result.organization.workspaces.filter { workspace in
+                workspace.isDeleted && parent.organization.workspace(workspace.id).map { !$0.isDeleted } == true
+            }.map(\.id))
+            let kept = Dictionary(result.organization.usage.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+            for record in parent.organization.usage where !deletedNow.contains(record.workspace) {
+                guard let now = kept[record.id] else {
+                    out.append(.error(.t(1), "usage record '\(record.id)' was removed; usage records are append-only, and only deleting their workspace (R10) removes them",
+                                      at: SourceLocation(path: record.location.path), notes: [.init("the record in the parent", at: record.location)]))
+                    continue
+                }
+                if now.workspace != record.workspace || now.jsonLine != record.jsonLine {
+                    out.append(.error(.t(1), "usage record '\(record.id)' was changed; usage records are immutable: restore it, and correct usage with new records",
+                                      at: now.location, notes: [.init("as it was", at: record.location)]))
+                }
+            }
+        }
+        return out
+    }
+
+    /// The 1-based number of the first line where `a` and `b` differ.
+    private static func firstDifferentLine(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        var line = 1
+        for (x, y) in zip(a, b) {
+            if x != y { return line }
+            if x == UInt8(ascii: "\n") { line += 1 }
+        }
+        return line
+    }
+
+    // MARK: T2: ids are stable, the Primary and tombstones stay
+
+    static func stableIdentifiers(_ parents: [OrgState], _ result: OrgState) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        let org = result.organization
+        for parent in parents {
+            for workspace in parent.organization.workspaces {
+                guard let now = org.workspace(workspace.id) else {
+                    if !org.isUnreadable("workspaces", workspace.id) {
+                        out.append(.error(.t(2), "workspace '\(workspace.id)' was removed; workspace ids are permanent, so a deleted workspace keeps its file as a tombstone: restore it and run 'orgsync workspace delete \(workspace.id)'",
+                                          at: SourceLocation(path: workspace.source.path)))
+                    }
+                    continue
+                }
+                if let tombstone = workspace.deleted, now.deleted != tombstone || now.name != workspace.name {
+                    let what = now.isDeleted ? "changed" : "revived"
+                    out.append(.error(.t(2), "the tombstone of '\(workspace.id)' was \(what); a deletion is permanent and its tombstone never changes: restore the file, and create a workspace with a new id instead",
+                                      at: now.source["deleted"]))
+                } else if workspace.isPrimary, !workspace.isDeleted, !now.isPrimary || now.isDeleted {
+                    out.append(.error(.t(2), "'\(workspace.id)' is the Primary Workspace; it cannot be \(now.isDeleted ? "deleted" : "demoted") (R3)",
+                                      at: now.isDeleted ? now.source["deleted"] : now.source.file))
+                }
+            }
+            for member in parent.organization.members where org.member(member.id) == nil && !org.isUnreadable("members", member.id) {
+                out.append(.error(.t(2), "member '\(member.id)' was removed; member files stay so that history naming them resolves: restore it and run 'orgsync member remove \(member.id)', which marks it removed",
+                                  at: SourceLocation(path: member.source.path)))
+            }
+        }
+        return out
+    }
+
+    // MARK: T3: a deletion follows R10
+
+    /// For each workspace this commit deletes, the tombstone must record exactly what its removed usage
+    /// consumed, and must not be dated before its last activity.
+    static func deletions(_ parents: [OrgState], _ result: OrgState) -> [Diagnostic] {
+        guard let parent = parents.first, let replay = parent.report.replay, replay.failure == nil else { return [] }
+        var out: [Diagnostic] = []
+        for workspace in result.organization.workspaces {
+            guard let tombstone = workspace.deleted,
+                  parents.allSatisfy({ $0.organization.workspace(workspace.id).map { !$0.isDeleted } == true }) else { continue }
+            let consumed = replay.consumedByWorkspace[workspace.id] ?? .zero
+            if tombstone.consumed != consumed {
+                out.append(.error(.t(3), "the tombstone of '\(workspace.id)' records consumed: \(tombstone.consumed), but its usage records before the deletion total \(consumed); set deleted.consumed to \(consumed) so the organization's totals stay exact (R10)",
+                                  at: workspace.source["deleted.consumed"]))
+            }
+            let charged = replay.chargedToPrimaryByWorkspace[workspace.id] ?? .zero
+            if tombstone.chargedToPrimary != charged {
+                out.append(.error(.t(3), "the tombstone of '\(workspace.id)' records chargedToPrimary: \(tombstone.chargedToPrimary), but \(charged) of its usage was charged to the Primary in shared mode; set deleted.chargedToPrimary to \(charged) (R10)",
+                                  at: workspace.source["deleted.chargedToPrimary"]))
+            }
+            let activity = parent.organization.usage.filter { $0.workspace == workspace.id }.map(\.at)
+                + parent.organization.events.compactMap { event -> Timestamp? in
+                    guard case .transfer(let transfer) = event.kind, transfer.from == workspace.id || transfer.to == workspace.id else { return nil }
+                    return event.at
+                }
+            if let last = activity.max(), tombstone.at < last {
+                out.append(.error(.t(3), "'\(workspace.id)' is deleted at \(tombstone.at), before its last activity at \(last); date the deletion when it happens",
+                                  at: workspace.source["deleted.at"]))
+            }
+        }
+        return out
+    }
+}
