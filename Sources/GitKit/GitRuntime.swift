@@ -1,5 +1,11 @@
 import CLibGit2
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Keeps libgit2 initialized for as long as any instance is alive.
 ///
 /// This is GitKit's only call site of `git_libgit2_init` and `git_libgit2_shutdown`. libgit2 counts those calls,
@@ -71,7 +77,24 @@ func string(_ pointer: UnsafePointer<CChar>?) -> String? {
     pointer.map { String(cString: $0) }
 }
 
+/// Copies the bytes of a NUL-terminated C string that libgit2 lends, without the NUL.
+func bytes(_ pointer: UnsafePointer<CChar>) -> [UInt8] {
+    var result: [UInt8] = []
+    var cursor = pointer
+    while cursor.pointee != 0 {
+        result.append(UInt8(bitPattern: cursor.pointee))
+        cursor += 1
+    }
+    return result
+}
+
 /// Drops one trailing slash, as libgit2 ends directory paths with one.
 func trimmingTrailingSlash(_ path: String) -> String {
     path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+}
+
+/// Whether `path` names a directory, following symbolic links.
+func isDirectory(_ path: UnsafePointer<CChar>) -> Bool {
+    var info = stat()
+    return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
 }

@@ -63,4 +63,27 @@ public final class Index {
     public var hasConflicts: Bool {
         git_index_has_conflicts(pointer) != 0
     }
+
+    /// Lists every entry as it is in memory, conflict stages included, sorted by the bytes of their paths, then by stage.
+    public func entries() -> [IndexEntry] {
+        var entries: [(path: [UInt8], entry: IndexEntry)] = []
+        for position in 0..<git_index_entrycount(pointer) {
+            // An index holds no trees, and every entry has a path.
+            guard let entry = git_index_get_byindex(pointer, position),
+                let path = entry.pointee.path.map(bytes),
+                let kind = TreeEntryKind(mode: entry.pointee.mode)
+            else { continue }
+            let value = IndexEntry(
+                path: String(decoding: path, as: UTF8.self),
+                kind: kind,
+                blob: ObjectID(entry.pointee.id),
+                stage: Int(git_index_entry_stage(entry))
+            )
+            entries.append((path, value))
+        }
+        entries.sort {
+            $0.path == $1.path ? $0.entry.stage < $1.entry.stage : $0.path.lexicographicallyPrecedes($1.path)
+        }
+        return entries.map(\.entry)
+    }
 }

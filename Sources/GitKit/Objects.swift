@@ -113,3 +113,89 @@ public struct TreeFile: Sendable, Equatable {
         self.contents = contents
     }
 }
+
+extension TreeEntryKind {
+    /// The kind of a tree or index entry with the git file mode `mode`, or nil for a tree or an absent entry.
+    ///
+    /// Modes git no longer writes, such as 100664, count as a regular file, as in `Repository.treeFiles(tree:)`.
+    init?(mode: UInt32) {
+        switch mode {
+        case GIT_FILEMODE_TREE.rawValue, GIT_FILEMODE_UNREADABLE.rawValue: return nil
+        case GIT_FILEMODE_COMMIT.rawValue: self = .submodule
+        case GIT_FILEMODE_LINK.rawValue: self = .symlink
+        case GIT_FILEMODE_BLOB_EXECUTABLE.rawValue: self = .executable
+        default: self = .file
+        }
+    }
+}
+
+/// One side of a changed path: what kind of entry it was and which blob it held.
+public struct TreeEntryVersion: Sendable, Hashable {
+    /// What the entry is.
+    public var kind: TreeEntryKind
+    /// The entry's object id: a blob, or for a submodule the commit it pins.
+    public var blob: ObjectID
+
+    /// Makes a side of a change from its parts.
+    public init(kind: TreeEntryKind, blob: ObjectID) {
+        self.kind = kind
+        self.blob = blob
+    }
+}
+
+/// A path that differs between two trees (or a tree and the index).
+///
+/// Renames are not detected: a rename is a deletion plus an addition.
+public struct TreeChange: Sendable, Hashable {
+    /// The path from the root of the tree, `/`-separated, with no leading slash.
+    ///
+    /// Bytes that are not UTF-8 are replaced by U+FFFD.
+    public var path: String
+    /// The entry before the change; nil when the path was added.
+    public var old: TreeEntryVersion?
+    /// The entry after the change; nil when the path was deleted.
+    public var new: TreeEntryVersion?
+
+    /// Makes a change from its parts.
+    public init(path: String, old: TreeEntryVersion?, new: TreeEntryVersion?) {
+        self.path = path
+        self.old = old
+        self.new = new
+    }
+}
+
+/// An entry of the index.
+public struct IndexEntry: Sendable, Hashable {
+    /// The path from the root of the working directory, `/`-separated, with no leading slash.
+    ///
+    /// Bytes that are not UTF-8 are replaced by U+FFFD.
+    public var path: String
+    /// What the entry is.
+    public var kind: TreeEntryKind
+    /// The entry's object id: a blob, or for a submodule the commit it pins.
+    public var blob: ObjectID
+    /// 0 for a normal entry; for a conflict 1 (the common ancestor), 2 (ours) or 3 (theirs).
+    public var stage: Int
+
+    /// Makes an index entry value from its parts.
+    public init(path: String, kind: TreeEntryKind, blob: ObjectID, stage: Int) {
+        self.path = path
+        self.kind = kind
+        self.blob = blob
+        self.stage = stage
+    }
+}
+
+/// A reference and the commit it leads to.
+public struct ReferenceTarget: Sendable, Hashable {
+    /// The full reference name, such as `refs/heads/main` or `refs/tags/v1`.
+    public var name: String
+    /// The commit the reference leads to, after following symbolic references and peeling tags.
+    public var commit: ObjectID
+
+    /// Makes a reference target from its parts.
+    public init(name: String, commit: ObjectID) {
+        self.name = name
+        self.commit = commit
+    }
+}

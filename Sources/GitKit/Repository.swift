@@ -159,6 +159,13 @@ public final class Repository {
             try make("git_revparse_single") { git_revparse_single(&$0, pointer, spec) }
         }
         defer { git_object_free(object) }
+        return try commitID(peeling: object, "revision '\(revision)'")
+    }
+
+    /// Peels `object`, which stays the caller's to free, to a commit and returns the commit's id.
+    ///
+    /// When `object` is no commit and no tag of one, the error says that `what` names it.
+    func commitID(peeling object: OpaquePointer, _ what: String) throws -> ObjectID {
         var commit: OpaquePointer?
         let result = git_object_peel(&commit, object, GIT_OBJECT_COMMIT)
         guard result == 0, let commit else {
@@ -168,7 +175,7 @@ public final class Repository {
             throw GitError(
                 code: result < 0 ? result : GIT_EPEEL.rawValue,
                 klass: cause.klass,
-                message: "revision '\(revision)' names \(type) \(id), not a commit",
+                message: "\(what) names \(type) \(id), not a commit",
                 function: "git_object_peel"
             )
         }
@@ -260,9 +267,35 @@ public final class Repository {
         return Array(UnsafeRawBufferPointer(start: bytes, count: size))
     }
 
-    private func lookupCommit(_ id: ObjectID) throws -> OpaquePointer {
+    /// Looks up the commit `id`; the caller frees it.
+    func lookupCommit(_ id: ObjectID) throws -> OpaquePointer {
         var oid = id.oid
         return try make("git_commit_lookup") { git_commit_lookup(&$0, pointer, &oid) }
+    }
+
+    // MARK: Object database
+
+    /// Lets the repository read objects from the directory `path` as well, after its own, for as long as this
+    /// instance lives; nothing is written there or to the repository's configuration.
+    ///
+    /// `path` is an objects directory holding loose objects and `pack/`, such as another repository's
+    /// `.git/objects` or the quarantine directory git names in `$GIT_QUARANTINE_PATH` while a pre-receive hook
+    /// runs. A relative path is taken from the current directory. Throws when `path` is not a directory, which
+    /// libgit2 would silently accept; adding the same directory again does nothing.
+    public func addAlternateObjectDirectory(_ path: String) throws {
+        try withCheckedCString(path, "object directory", function: "git_odb_add_disk_alternate") { directory in
+            guard isDirectory(directory) else {
+                throw GitError(
+                    code: GIT_ENOTFOUND.rawValue,
+                    klass: Int32(bitPattern: GIT_ERROR_ODB.rawValue),
+                    message: "'\(path)' is not a directory",
+                    function: "git_odb_add_disk_alternate"
+                )
+            }
+            let odb = try make("git_repository_odb") { git_repository_odb(&$0, pointer) }
+            defer { git_odb_free(odb) }
+            try check(git_odb_add_disk_alternate(odb, directory), function: "git_odb_add_disk_alternate")
+        }
     }
 
     // MARK: Configuration
@@ -286,6 +319,19 @@ public final class Repository {
         return string(value)
     }
 
+    /// Sets the config variable `key` to `value` in the repository's own configuration (`.git/config`).
+    public func setConfig(_ key: String, _ value: String) throws {
+        let config = try make("git_repository_config") { git_repository_config(&$0, pointer) }
+        defer { git_config_free(config) }
+        let local = try make("git_config_open_level") { git_config_open_level(&$0, config, GIT_CONFIG_LEVEL_LOCAL) }
+        defer { git_config_free(local) }
+        try withCheckedCString(key, "config key", function: "git_config_set_string") { key in
+            try withCheckedCString(value, "config value", function: "git_config_set_string") { value in
+                try check(git_config_set_string(local, key, value), function: "git_config_set_string")
+            }
+        }
+    }
+
     /// The signature `git commit` would use now, from `user.name` and `user.email`, or nil when either is unset.
     public func defaultSignature() throws -> Signature? {
         var signature: UnsafeMutablePointer<git_signature>?
@@ -303,8 +349,23 @@ public final class Repository {
     // MARK: Writing
 
     /// Opens the repository's index (staging area), as stored on disk.
+    ///
+    /// Every call hands out the same in-memory index, reread first when the file changed on disk since it was
+    /// last read or written (by the git CLI, say); that drops changes not yet saved through an earlier `Index`.
     public func index() throws -> Index {
         let index = try make("git_repository_index") { git_repository_index(&$0, pointer) }
+        let opened = Index(pointer: index, repository: self)
+        // libgit2 keeps the index it loaded first and would hand it out unchanged.
+        try opened.read(force: false)
+        return opened
+    }
+
+    /// Opens the index file at `path` on its own, such as the temporary index `git commit -a` names in
+    /// `GIT_INDEX_FILE` while its hooks run. It is read as it is on disk and used with this repository's objects.
+    public func index(atPath path: String) throws -> Index {
+        let index = try withCheckedCString(path, "index path", function: "git_index_open") { path in
+            try make("git_index_open") { git_index_open(&$0, path) }
+        }
         return Index(pointer: index, repository: self)
     }
 

@@ -1,4 +1,6 @@
 import Foundation
+import GitKit
+import Testing
 
 /// The git CLI failed.
 struct GitCommandError: Error, CustomStringConvertible {
@@ -59,6 +61,20 @@ extension Scratch {
         try git("init", "--quiet", "-b", "main", relative)
         try git("-C", relative, "config", "user.name", "CLI Tester")
         try git("-C", relative, "config", "user.email", "cli@example.com")
+    }
+
+    /// The id `git rev-parse --verify` gives for `revision` in the repository at `relative`.
+    func objectID(_ revision: String, in relative: String = "repo") throws -> ObjectID {
+        let hex = try git("-C", relative, "rev-parse", "--verify", "--quiet", revision)
+            .trimmingCharacters(in: .newlines)
+        return try #require(ObjectID(hex: hex), "git rev-parse \(revision) printed '\(hex)'")
+    }
+
+    /// Commits everything staged in the repository at `relative` with the CLI and returns the new commit.
+    @discardableResult
+    func commit(_ message: String, in relative: String = "repo") throws -> ObjectID {
+        try git("-C", relative, "commit", "--quiet", "--allow-empty", "-m", message)
+        return try objectID("HEAD", in: relative)
     }
 
     /// Writes `contents` to `relative`, creating missing directories.
