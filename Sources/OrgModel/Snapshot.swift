@@ -33,6 +33,18 @@ public struct Snapshot: Sendable {
         set { entries[path] = newValue.map { Entry(bytes: $0) } }
     }
 
+    /// The part of the snapshot below the folder `prefix` (such as `orgs/acme/`), with paths relative to it.
+    /// An empty prefix keeps everything.
+    public func scoped(to prefix: String) -> Snapshot {
+        guard !prefix.isEmpty else { return self }
+        let folder = prefix.hasSuffix("/") ? prefix : prefix + "/"
+        var scoped = Snapshot()
+        for (path, entry) in entries where path.hasPrefix(folder) {
+            scoped.entries[String(path.dropFirst(folder.count))] = entry
+        }
+        return scoped
+    }
+
     /// The folders and files orgsync owns; everything else in a repository (README, CI files) is left alone.
     public static func isOrganizationPath(_ path: String) -> Bool {
         let first = path.prefix { $0 != "/" }

@@ -15,6 +15,13 @@ public enum Transition {
         return Array(Set(diagnostics)).sorted()
     }
 
+    /// The rules any later state must keep relative to an earlier one, whoever made the steps between:
+    /// T1 (the ledger and usage are append-only) and T2 (ids, the Primary and tombstones stay). A push that
+    /// rewrites a branch is checked with these from the branch's old tip to its new one.
+    public static func historyRules(from earlier: OrgState, to later: OrgState) -> [Diagnostic] {
+        Array(Set(appendOnly([earlier], later) + stableIdentifiers([earlier], later))).sorted()
+    }
+
     // MARK: T1: the ledger and usage are append-only
 
     static func appendOnly(_ parents: [OrgState], _ result: OrgState) -> [Diagnostic] {

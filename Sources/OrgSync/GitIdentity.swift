@@ -16,4 +16,13 @@ public struct GitIdentity: Sendable, Equatable {
         }
         return GitIdentity(email: email, name: nonEmpty(environment["GIT_AUTHOR_NAME"]) ?? configured("user.name"))
     }
+
+    /// The email orgsync acts as (R11): `override` (`--as`) when given, else the author git would record.
+    public static func actingEmail(_ override: String?, in repository: GitKit.Repository) throws(OrgSyncError) -> String {
+        if let override { return override }
+        guard let identity = author(of: repository) else {
+            throw OrgSyncError(.environment, "no git identity to act as: set one with 'git config user.email you@example.com', or pass --as EMAIL")
+        }
+        return identity.email
+    }
 }

@@ -202,7 +202,8 @@ public enum Initializer {
 /// Writes files so that a reader sees either the old content or the new, never a part.
 public enum AtomicFile {
     /// Writes `bytes` to a temporary file beside `path`, flushes it, and renames it over `path`, creating folders as needed.
-    public static func write(_ bytes: [UInt8], to path: String) throws(OrgSyncError) {
+    /// The file gets exactly `permissions`, whatever the umask, before it appears under its name.
+    public static func write(_ bytes: [UInt8], to path: String, permissions: mode_t = 0o644) throws(OrgSyncError) {
         let url = URL(fileURLWithPath: path)
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).orgsync-\(getpid())")
         do {
@@ -210,6 +211,7 @@ public enum AtomicFile {
             let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
             guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
             defer { close(descriptor) }
+            guard fchmod(descriptor, permissions) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
             var offset = 0
             while offset < bytes.count {
                 let count = bytes[offset...].withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }

@@ -29,16 +29,15 @@ public struct StateReader {
     /// (a sample kept in another project), only that subfolder's part of the tree is taken.
     public func revision(_ revision: String) throws(OrgSyncError) -> Snapshot {
         let repository = try self.repository()
-        let full = try SnapshotLoader.revision(revision, in: repository)
-        guard let root = repository.workingDirectory else { return full }
+        return try SnapshotLoader.revision(revision, in: repository).scoped(to: prefix(in: repository))
+    }
+
+    /// The folder's path inside `repository`'s working directory, as `path/`; empty at the root.
+    public func prefix(in repository: GitKit.Repository) -> String {
+        guard let root = repository.workingDirectory else { return "" }
         let rootPath = URL(fileURLWithPath: root).standardizedFileURL.path
-        guard directory != rootPath, directory.hasPrefix(rootPath + "/") else { return full }
-        let prefix = String(directory.dropFirst(rootPath.count + 1)) + "/"
-        var scoped = Snapshot()
-        for (path, entry) in full.entries where path.hasPrefix(prefix) {
-            scoped.entries[String(path.dropFirst(prefix.count))] = entry
-        }
-        return scoped
+        guard directory != rootPath, directory.hasPrefix(rootPath + "/") else { return "" }
+        return String(directory.dropFirst(rootPath.count + 1)) + "/"
     }
 
     /// The work tree, or the revision when one is given.

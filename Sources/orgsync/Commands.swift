@@ -86,42 +86,105 @@ struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check an organization against every rule.",
         discussion: """
-        Reads the work tree, or the commit --rev names straight from git objects, and reports every \
-        problem as 'path:line:col: error: [RULE] message'. Exits 1 when any error is found.
+        Reports every problem as 'path:line:col: error: [RULE] message' and exits 1 when any error is found.
+
+        What it checks:
+          (default)      the work tree: the state rules (R1–R16, F1–F6, references, secrets, the ledger replay)
+          --rev REV      the commit REV names, read straight from git objects
+          --staged       what 'git commit' would record now: the index's state, and its transition from HEAD
+                         (T1–T4) as the committing identity (git config user.email, or --as)
+          --range A..B   every commit of B that is not in A, oldest first: its state, its transition from its
+                         parents, and its author's rights. A failure names the commit. A single REV checks
+                         every commit reachable from it.
+
+        In CI, check a pull request with:
+          orgsync validate --range origin/main..HEAD
         """
     )
 
     @OptionGroup var state: StateOptions
+    @Flag(help: "Check the staged changes and their transition from HEAD, as the pre-commit hook does.")
+    var staged = false
+    @Option(help: ArgumentHelp("Check every commit in A..B: state, transition and author.", valueName: "A..B"))
+    var range: String?
+    @OptionGroup var actor: ActorOptions
     @OptionGroup var output: FormatOptions
+
+    func validate() throws {
+        let modes = [state.rev != nil ? "--rev" : nil, staged ? "--staged" : nil, range != nil ? "--range" : nil].compactMap { $0 }
+        if modes.count > 1 {
+            throw ValidationError("\(modes.joined(separator: " and ")) cannot be combined; pick one state to check")
+        }
+        if actor.actor != nil, !staged {
+            throw ValidationError("--as names who makes a commit, so it goes with --staged; --range checks each commit's own author")
+        }
+    }
 
     func run() throws {
         var valid = true
         try Terminal.run(format: output.format) { () throws(OrgSyncError) in
             let reader = state.reader
-            let report = Validator.validate(try state.snapshot())
-            valid = report.isValid
-            let location = state.rev.map { "\(reader.directory) at \($0)" } ?? reader.directory
-            let errors = report.diagnostics.filter { $0.severity == .error }.count
-            let warnings = report.diagnostics.count - errors
-            let org = report.organization
+            if let range {
+                let repository = try reader.repository()
+                let verdicts = try CommitChecker(repository: repository, prefix: reader.prefix(in: repository)).check(range: range)
+                valid = verdicts.allSatisfy(\.isValid)
+                switch output.format {
+                case .json:
+                    Terminal.write(JSONValue.object([
+                        "valid": .bool(valid),
+                        "range": .string(range),
+                        "commits": .array(verdicts.map(Render.json)),
+                    ]).rendered() + "\n")
+                case .text:
+                    Terminal.write(Render.text(verdicts, color: Terminal.colorsOut))
+                    let failed = verdicts.filter { !$0.isValid }.count
+                    if failed == 0 {
+                        Terminal.write("\(Terminal.green("valid")): \(Render.plural(verdicts.count, "commit")) in \(range)\n")
+                    } else {
+                        Terminal.write("\(Terminal.red("invalid")): \(failed) of \(Render.plural(verdicts.count, "commit")) in \(range) \(failed == 1 ? "breaks" : "break") a rule\n")
+                    }
+                }
+                return
+            }
+            let diagnostics: [Diagnostic]
+            let org: Organization
+            let location: String
+            if staged {
+                let repository = try reader.repository()
+                let author = try actor.email(reader)
+                let checker = CommitChecker(repository: repository, prefix: reader.prefix(in: repository))
+                let result = try checker.checkStaged(author: author, indexPath: ProcessInfo.processInfo.environment["GIT_INDEX_FILE"])
+                diagnostics = result.diagnostics
+                org = result.state.organization
+                location = "staged changes in \(reader.directory) as \(author)"
+            } else {
+                let report = Validator.validate(try state.snapshot())
+                diagnostics = report.diagnostics
+                org = report.organization
+                location = state.rev.map { "\(reader.directory) at \($0)" } ?? reader.directory
+            }
+            valid = !diagnostics.hasErrors
+            let errors = diagnostics.filter { $0.severity == .error }.count
+            let warnings = diagnostics.count - errors
             switch output.format {
             case .json:
                 Terminal.write(JSONValue.object([
-                    "valid": .bool(report.isValid),
-                    "state": .string(state.rev ?? "work tree"),
+                    "valid": .bool(valid),
+                    "state": .string(staged ? "staged" : state.rev ?? "work tree"),
                     "errors": .int(errors),
                     "warnings": .int(warnings),
-                    "diagnostics": DiagnosticRenderer.jsonValue(report.diagnostics),
+                    "diagnostics": DiagnosticRenderer.jsonValue(diagnostics),
                     "counts": Render.counts(org),
                 ]).rendered() + "\n")
             case .text:
-                Terminal.write(DiagnosticRenderer.text(report.diagnostics, color: Terminal.colorsOut))
-                if report.isValid {
+                Terminal.write(DiagnosticRenderer.text(diagnostics, color: Terminal.colorsOut))
+                let warningText = warnings > 0 ? ", \(Render.plural(warnings, "warning"))" : ""
+                if valid {
                     let summary = [Render.plural(org.workspaces.count, "workspace"), Render.plural(org.members.count, "member"),
                                    Render.plural(org.events.count, "ledger event"), Render.plural(org.usage.count, "usage record")].joined(separator: ", ")
-                    Terminal.write("\(Terminal.green("valid")): \(location) (\(summary))\(warnings > 0 ? ", \(Render.plural(warnings, "warning"))" : "")\n")
+                    Terminal.write("\(Terminal.green("valid")): \(location) (\(summary))\(warningText)\n")
                 } else {
-                    Terminal.write("\(Terminal.red("invalid")): \(location): \(Render.plural(errors, "error"))\(warnings > 0 ? ", \(Render.plural(warnings, "warning"))" : "")\n")
+                    Terminal.write("\(Terminal.red("invalid")): \(location): \(Render.plural(errors, "error"))\(warningText)\n")
                 }
             }
         }

@@ -17,7 +17,7 @@ struct Orgsync: ParsableCommand {
         Exit codes: 0 success; 1 validation failure or refused operation; 2 usage or environment error.
         """,
         version: "0.1.0",
-        subcommands: [Init.self, Validate.self, Status.self, Balances.self, Demo.self]
+        subcommands: [Init.self, Validate.self, Status.self, Balances.self, Hooks.self, MergeDriver.self, Demo.self]
     )
 }
 
@@ -37,6 +37,17 @@ struct StateOptions: ParsableArguments {
 
     /// The snapshot to look at.
     func snapshot() throws(OrgSyncError) -> Snapshot { try reader.snapshot(revision: rev) }
+}
+
+/// Who a command acts as: the git identity, or `--as` for automation.
+struct ActorOptions: ParsableArguments {
+    @Option(name: .customLong("as"), help: ArgumentHelp("Act as the member with this email instead of the git identity (user.email).", valueName: "email"))
+    var actor: String?
+
+    /// The acting member's email in the repository of `reader`.
+    func email(_ reader: StateReader) throws(OrgSyncError) -> String {
+        try GitIdentity.actingEmail(actor, in: try reader.repository())
+    }
 }
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {

@@ -15,6 +15,37 @@ enum Render {
         ])
     }
 
+    // MARK: Commits
+
+    /// One block per commit: `commit 1a2b3c4 Summary (author): valid`, then its diagnostics indented.
+    static func text(_ verdicts: [CommitVerdict], color: Bool) -> String {
+        var out = ""
+        for verdict in verdicts {
+            out += text(verdict, color: color)
+        }
+        return out
+    }
+
+    static func text(_ verdict: CommitVerdict, color: Bool) -> String {
+        let commit = verdict.commit
+        let status = verdict.isValid ? Terminal.green("valid", color: color) : Terminal.red("invalid", color: color)
+        var out = "commit \(commit.id.hex.prefix(10)) \(commit.summary) (\(commit.author.email)): \(status)\n"
+        for line in DiagnosticRenderer.text(verdict.diagnostics, color: color).split(separator: "\n", omittingEmptySubsequences: false) where !line.isEmpty {
+            out += "  \(line)\n"
+        }
+        return out
+    }
+
+    static func json(_ verdict: CommitVerdict) -> JSONValue {
+        .object([
+            "commit": .string(verdict.commit.id.hex),
+            "summary": .string(verdict.commit.summary),
+            "author": .string(verdict.commit.author.email),
+            "valid": .bool(verdict.isValid),
+            "diagnostics": DiagnosticRenderer.jsonValue(verdict.diagnostics),
+        ])
+    }
+
     // MARK: Balances
 
     static func text(_ sheet: BalanceSheet) -> String {

@@ -1,0 +1,230 @@
+import Foundation
+import GitKit
+import OrgModel
+
+/// What checking one commit found: its state rules and its transition from its parents (SPEC §4).
+public struct CommitVerdict: Sendable {
+    public var commit: Commit
+    /// State and transition diagnostics, sorted.
+    public var diagnostics: [Diagnostic]
+    public var isValid: Bool { !diagnostics.hasErrors }
+}
+
+/// What checking the staged state found.
+public struct StagedVerdict: Sendable {
+    /// The organization as it would be committed.
+    public var state: OrgState
+    /// State and transition diagnostics, sorted.
+    public var diagnostics: [Diagnostic]
+    public var isValid: Bool { !diagnostics.hasErrors }
+}
+
+/// One update a push asks for, as git hands it to a pre-receive hook: `<old> <new> <ref>`.
+public struct RefUpdate: Sendable, Hashable {
+    /// The ref's current commit, or nil when the push creates the ref.
+    public var old: ObjectID?
+    /// The commit the ref is to point to, or nil when the push deletes the ref.
+    public var new: ObjectID?
+    public var name: String
+
+    public init(old: ObjectID?, new: ObjectID?, name: String) {
+        self.old = old
+        self.new = new
+        self.name = name
+    }
+
+    /// Parses one line of pre-receive input; nil when it is not `<old> <new> <ref>`.
+    public init?(line: String) {
+        let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+        guard parts.count == 3, let old = ObjectID(hex: String(parts[0])), let new = ObjectID(hex: String(parts[1])) else { return nil }
+        // git writes forty zeros for "no commit".
+        self.old = parts[0].allSatisfy { $0 == "0" } ? nil : old
+        self.new = parts[1].allSatisfy { $0 == "0" } ? nil : new
+        self.name = String(parts[2])
+    }
+}
+
+/// What checking one ref update found.
+public struct RefVerdict: Sendable {
+    public var update: RefUpdate
+    /// Every commit the push adds to this ref, oldest first.
+    public var commits: [CommitVerdict]
+    /// Problems with the update as a whole, such as a rewrite that drops ledger events.
+    public var problems: [Diagnostic]
+    public var isValid: Bool { !problems.hasErrors && commits.allSatisfy(\.isValid) }
+}
+
+/// Checks commits, the staged state and pushes against the state rules and the transition rules T1–T4.
+///
+/// States are read from git objects and kept by commit id for the checker's lifetime, so a range loads
+/// each commit once and reads only the blobs each commit changes. Not thread-safe, like its repository.
+public final class CommitChecker {
+    public let repository: GitKit.Repository
+    /// The organization's folder inside the repository, as `path/` (empty for the whole repository).
+    private let prefix: String
+    private var states: [ObjectID: (tree: ObjectID, state: OrgState)] = [:]
+
+    /// A checker for the organization at the root of `repository`, or in its subfolder `prefix`.
+    public init(repository: GitKit.Repository, prefix: String = "") {
+        self.repository = repository
+        self.prefix = prefix.isEmpty || prefix.hasSuffix("/") ? prefix : prefix + "/"
+    }
+
+    // MARK: Commits
+
+    /// The organization as of `commit`, loaded and validated.
+    public func state(at commit: ObjectID) throws(OrgSyncError) -> OrgState {
+        if let cached = states[commit] { return cached.state }
+        let info = try read(commit)
+        var snapshot: Snapshot
+        if let parent = info.parents.first, let base = states[parent] {
+            snapshot = base.state.snapshot
+            try apply(try gitCall("cannot compare \(parent) with \(commit)") { try repository.diff(from: base.tree, to: info.tree) }, to: &snapshot)
+        } else {
+            snapshot = try SnapshotLoader.commit(commit, in: repository).scoped(to: prefix)
+        }
+        let state = OrgState(snapshot)
+        states[commit] = (info.tree, state)
+        return state
+    }
+
+    /// Checks `commit`: its state, and its transition from its parents as made by its author.
+    public func check(_ commit: ObjectID) throws(OrgSyncError) -> CommitVerdict {
+        let info = try read(commit)
+        var parents: [OrgState] = []
+        for parent in info.parents { parents.append(try state(at: parent)) }
+        let state = try self.state(at: commit)
+        let diagnostics = state.report.diagnostics + Transition.check(from: parents, to: state, author: info.author.email)
+        return CommitVerdict(commit: info, diagnostics: Array(Set(diagnostics)).sorted())
+    }
+
+    /// Checks every commit of `range`, oldest first. `A..B` is the commits reachable from B and not from A
+    /// (an empty side is HEAD); a single revision is every commit reachable from it.
+    public func check(range: String) throws(OrgSyncError) -> [CommitVerdict] {
+        let including: ObjectID
+        var excluding: [ObjectID] = []
+        if let dots = range.range(of: "..") {
+            let from = String(range[..<dots.lowerBound]), to = String(range[dots.upperBound...])
+            guard !from.hasPrefix("."), !to.hasPrefix(".") else {
+                throw OrgSyncError(.environment, "'\(range)' is a symmetric difference; use A..B, the commits of B that are not in A")
+            }
+            excluding = [try resolve(from.isEmpty ? "HEAD" : from)]
+            including = try resolve(to.isEmpty ? "HEAD" : to)
+        } else {
+            including = try resolve(range)
+        }
+        let commits = try gitCall("cannot list the commits of '\(range)'") { try repository.walk(including: [including], excluding: excluding) }
+        var verdicts: [CommitVerdict] = []
+        for commit in commits { verdicts.append(try check(commit)) }
+        return verdicts
+    }
+
+    // MARK: The staged state
+
+    /// Checks what `git commit` would commit now: the index (or `indexPath`, as git names it in
+    /// `GIT_INDEX_FILE` during `git commit -a`), as a transition from HEAD and any merge in progress.
+    public func checkStaged(author: String, indexPath: String? = nil) throws(OrgSyncError) -> StagedVerdict {
+        let index: GitKit.Index = try gitCall("cannot read the index") {
+            if let indexPath { try repository.index(atPath: indexPath) } else { try repository.index() }
+        }
+        let conflicted = Set(index.entries().filter { $0.stage > 0 }.map(\.path)).sorted()
+        guard conflicted.isEmpty else {
+            throw OrgSyncError(.refused, "the index has unresolved conflicts in \(conflicted.joined(separator: ", ")); resolve them and 'git add' the files first")
+        }
+        let head = try gitCall("cannot read HEAD") { try repository.headCommit() }
+        var parents: [OrgState] = []
+        var snapshot = Snapshot()
+        var baseTree: ObjectID?
+        if let head {
+            let state = try state(at: head)
+            parents.append(state)
+            snapshot = state.snapshot
+            baseTree = states[head]?.tree
+        }
+        try apply(try gitCall("cannot compare HEAD with the index") { try repository.diffToIndex(from: baseTree, index: index) }, to: &snapshot)
+        for merging in try mergeHeads() { parents.append(try state(at: merging)) }
+        let state = OrgState(snapshot)
+        let diagnostics = state.report.diagnostics + Transition.check(from: parents, to: state, author: author)
+        return StagedVerdict(state: state, diagnostics: Array(Set(diagnostics)).sorted())
+    }
+
+    /// The commits being merged in, from `MERGE_HEAD`, when a merge is in progress.
+    private func mergeHeads() throws(OrgSyncError) -> [ObjectID] {
+        guard let text = try? String(contentsOfFile: repository.gitDirectory + "/MERGE_HEAD", encoding: .utf8) else { return [] }
+        var heads: [ObjectID] = []
+        for line in text.split(whereSeparator: \.isNewline) {
+            guard let id = ObjectID(hex: String(line)) else {
+                throw OrgSyncError(.environment, "\(repository.gitDirectory)/MERGE_HEAD holds '\(line)', which is not a commit id")
+            }
+            heads.append(id)
+        }
+        return heads
+    }
+
+    // MARK: Pushes
+
+    /// Checks a push: every commit it adds to each ref, and that no update drops ledger history.
+    ///
+    /// Commits already reachable from a ref of the repository were checked when they arrived and are not
+    /// checked again. A rewrite (non-fast-forward) must keep every ledger event and usage record, every
+    /// workspace, tombstone and member of the ref's old state (T1, T2). Deleting the branch HEAD names is refused.
+    public func check(push updates: [RefUpdate]) throws(OrgSyncError) -> [RefVerdict] {
+        let known = try gitCall("cannot list the references") { try repository.references() }.map(\.commit)
+        let headBranch = try? repository.headReferenceName()
+        var verdicts: [RefVerdict] = []
+        for update in updates {
+            var verdict = RefVerdict(update: update, commits: [], problems: [])
+            guard let new = update.new else {
+                if update.name == headBranch {
+                    verdict.problems.append(.error(.t(1), "\(update.name) is the repository's default branch and holds the organization's history; it cannot be deleted",
+                                                   at: SourceLocation(path: update.name)))
+                }
+                verdicts.append(verdict)
+                continue
+            }
+            let commits = try gitCall("cannot list the commits pushed to \(update.name)") { try repository.walk(including: [new], excluding: known) }
+            for commit in commits { verdict.commits.append(try check(commit)) }
+            if let old = update.old, old != new,
+               !(try gitCall("cannot compare \(old) with \(new)") { try repository.isDescendant(new, of: old) }) {
+                verdict.problems += Transition.historyRules(from: try state(at: old), to: try state(at: new))
+            }
+            verdicts.append(verdict)
+        }
+        return verdicts
+    }
+
+    // MARK: Reading
+
+    private func read(_ commit: ObjectID) throws(OrgSyncError) -> Commit {
+        try gitCall("cannot read commit \(commit)") { try repository.commit(commit) }
+    }
+
+    private func resolve(_ revision: String) throws(OrgSyncError) -> ObjectID {
+        try gitCall("unknown revision '\(revision)'") { try repository.resolveCommit(revision) }
+    }
+
+    /// Applies the changes of a diff, as full repository paths, to a snapshot of the organization's folder.
+    private func apply(_ changes: [TreeChange], to snapshot: inout Snapshot) throws(OrgSyncError) {
+        for change in changes where change.path.hasPrefix(prefix) {
+            let path = String(change.path.dropFirst(prefix.count))
+            guard let new = change.new else {
+                snapshot.entries[path] = nil
+                continue
+            }
+            switch new.kind {
+            case .submodule: snapshot.entries[path] = Snapshot.Entry(kind: .submodule, bytes: [])
+            case .file, .executable, .symlink:
+                let bytes = try gitCall("cannot read \(change.path)") { try repository.blob(new.blob) }
+                snapshot.entries[path] = Snapshot.Entry(kind: new.kind == .symlink ? .symlink : .file, bytes: bytes)
+            }
+        }
+    }
+
+    private func gitCall<T>(_ message: String, _ body: () throws -> T) throws(OrgSyncError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw OrgSyncError.git(message, error)
+        }
+    }
+}

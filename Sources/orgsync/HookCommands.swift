@@ -1,0 +1,201 @@
+import ArgumentParser
+import Foundation
+import OrgModel
+import OrgSync
+
+struct Hooks: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Enforce the rules on every commit and push with git hooks.",
+        subcommands: [HooksInstall.self, HooksRun.self]
+    )
+}
+
+struct HooksInstall: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "install",
+        abstract: "Install the client hooks and merge driver, or with --server the pre-receive hook.",
+        discussion: """
+        In a clone (the default):
+          - pre-commit and pre-merge-commit check the staged organization and its transition from HEAD as \
+        the committing identity, and refuse a commit that breaks a rule;
+          - the merge driver 'orgsync' is registered in .git/config, and .gitattributes routes the \
+        organization's files to it (commit .gitattributes so everyone gets it).
+
+        On a server, with --server --repo BARE.git:
+          - pre-receive checks every commit a push adds to every ref, and that no ref update drops ledger \
+        history, and rejects the push with the ref, the commit and each diagnostic.
+
+        Installing again refreshes orgsync's hooks and changes nothing else. A hook that is already there \
+        and is not orgsync's is kept as <hook>.orgsync-chained and runs first. The hooks call this orgsync \
+        binary by its absolute path; set ORGSYNC in the environment to use another.
+
+        Examples:
+          orgsync hooks install
+          orgsync hooks install --server --repo /srv/git/acme-org.git
+        """
+    )
+
+    @Flag(help: "Install the pre-receive hook in the bare repository --repo names.")
+    var server = false
+    @OptionGroup var repository: RepositoryOptions
+    @OptionGroup var output: FormatOptions
+
+    func run() throws {
+        try Terminal.run(format: output.format) { () throws(OrgSyncError) in
+            let executable = try Self.executablePath()
+            let result = server
+                ? try HookInstaller.installServer(at: repository.repo, executable: executable)
+                : try HookInstaller.installClient(in: repository.repo, executable: executable)
+            switch output.format {
+            case .json:
+                var fields: [String: JSONValue] = [
+                    "hooks": .array(result.hooks.map { .string($0) }),
+                    "chained": .array(result.chained.map { .string($0) }),
+                    "executable": .string(executable),
+                ]
+                if let attributes = result.attributesPath {
+                    fields["attributes"] = .string(attributes)
+                    fields["attributesAdded"] = .bool(result.attributesAdded)
+                }
+                Terminal.write(JSONValue.object(fields).rendered() + "\n")
+            case .text:
+                for hook in result.hooks { Terminal.write("installed \(hook)\n") }
+                for hook in result.chained { Terminal.write("kept the existing hook as \(hook); it runs first\n") }
+                if let attributes = result.attributesPath {
+                    Terminal.write("registered the merge driver 'orgsync' in .git/config\n")
+                    Terminal.write(result.attributesAdded
+                        ? "added the organization's paths to \(attributes); commit it so every clone uses the driver\n"
+                        : "\(attributes) already routes the organization's paths to the driver\n")
+                }
+                Terminal.write("The hooks run \(executable).\n")
+            }
+        }
+    }
+
+    /// The absolute path of the running orgsync binary, which the hooks call.
+    static func executablePath() throws(OrgSyncError) -> String {
+        if let resolved = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"), resolved.hasPrefix("/") {
+            return resolved
+        }
+        let argument = CommandLine.arguments.first ?? "orgsync"
+        if argument.contains("/") {
+            return URL(fileURLWithPath: argument).standardizedFileURL.path
+        }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        for folder in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(folder)/\(argument)") {
+            return URL(fileURLWithPath: "\(folder)/\(argument)").standardizedFileURL.path
+        }
+        throw OrgSyncError(.environment, "cannot find the orgsync binary the hooks should call; run it by its path")
+    }
+}
+
+struct HooksRun: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a hook's check (the installed hooks call this).",
+        discussion: """
+        pre-commit, pre-merge-commit: check the staged state and its transition from HEAD (and from the \
+        commits being merged) as the committing identity. Exit 1 refuses the commit.
+        pre-receive: read '<old> <new> <ref>' lines on standard input, as git's pre-receive hook does, and \
+        check every new commit of every updated ref. Exit 1 rejects the push.
+        """
+    )
+
+    enum Hook: String, ExpressibleByArgument, CaseIterable {
+        case preCommit = "pre-commit"
+        case preMergeCommit = "pre-merge-commit"
+        case preReceive = "pre-receive"
+    }
+
+    @Argument(help: ArgumentHelp("The hook: pre-commit, pre-merge-commit or pre-receive.", valueName: "hook"))
+    var hook: Hook
+
+    func run() throws {
+        var valid = true
+        try Terminal.run(format: .text) { () throws(OrgSyncError) in
+            switch hook {
+            case .preCommit, .preMergeCommit:
+                valid = try checkCommit()
+            case .preReceive:
+                valid = try checkPush()
+            }
+        }
+        if !valid { throw ExitCode.failure }
+    }
+
+    private func checkCommit() throws(OrgSyncError) -> Bool {
+        let reader = StateReader(directory: FileManager.default.currentDirectoryPath)
+        let repository = try reader.repository()
+        let author = try GitIdentity.actingEmail(nil, in: repository)
+        let checker = CommitChecker(repository: repository)
+        let verdict = try checker.checkStaged(author: author, indexPath: ProcessInfo.processInfo.environment["GIT_INDEX_FILE"])
+        let color = Terminal.colorsErr
+        Terminal.writeError(DiagnosticRenderer.text(verdict.diagnostics, color: color))
+        guard verdict.isValid else {
+            let errors = verdict.diagnostics.filter { $0.severity == .error }.count
+            Terminal.writeError("orgsync: \(Terminal.red("commit refused", color: color)): \(Render.plural(errors, "error")) in the staged changes, committing as \(author). Fix them and commit again; 'orgsync validate --staged' shows them again.\n")
+            return false
+        }
+        return true
+    }
+
+    private func checkPush() throws(OrgSyncError) -> Bool {
+        var updates: [RefUpdate] = []
+        while let line = readLine() {
+            guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
+            guard let update = RefUpdate(line: line) else {
+                throw OrgSyncError(.environment, "pre-receive input '\(line)' is not '<old> <new> <ref>'; this command is meant to be run by git's pre-receive hook")
+            }
+            updates.append(update)
+        }
+        let repository = try ServerRepository.open(environment: ProcessInfo.processInfo.environment)
+        let verdicts = try CommitChecker(repository: repository).check(push: updates)
+        let rejected = verdicts.filter { !$0.isValid }
+        for verdict in rejected {
+            var text = "orgsync: rejected \(verdict.update.name)\n"
+            for line in DiagnosticRenderer.text(verdict.problems, color: false).split(separator: "\n") {
+                text += "  \(line)\n"
+            }
+            for commit in verdict.commits where !commit.isValid {
+                for line in Render.text(commit, color: false).split(separator: "\n") {
+                    text += "  \(line)\n"
+                }
+            }
+            Terminal.writeError(text)
+        }
+        if !rejected.isEmpty {
+            Terminal.writeError("orgsync: push rejected: \(rejected.count) of \(Render.plural(verdicts.count, "ref update")) \(rejected.count == 1 ? "breaks" : "break") the organization's rules; fix the commits and push again\n")
+        }
+        return rejected.isEmpty
+    }
+}
+
+struct MergeDriver: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge-driver",
+        abstract: "The git merge driver for organization files (git calls it; see 'hooks install').",
+        discussion: """
+        Git runs it as 'orgsync merge-driver %O %A %B %P' for the paths .gitattributes routes to it, and \
+        expects the merged file in OURS and exit 0 for a clean merge.
+
+        This release merges line by line, exactly as git's own text merge does (git merge-file); the \
+        semantic, field-by-field merge (SPEC §5) comes in a later release behind the same command, so \
+        repositories set up now get it without reinstalling.
+        """
+    )
+
+    @Argument(help: ArgumentHelp("The common ancestor's version (%O).", valueName: "base")) var base: String
+    @Argument(help: ArgumentHelp("Our version (%A); receives the result.", valueName: "ours")) var ours: String
+    @Argument(help: ArgumentHelp("Their version (%B).", valueName: "theirs")) var theirs: String
+    @Argument(help: ArgumentHelp("The path being merged (%P).", valueName: "path")) var path: String
+
+    func run() throws {
+        let status: Int32
+        do {
+            status = try TextMerge.mergeFile(ours: ours, base: base, theirs: theirs, path: path)
+        } catch {
+            throw Terminal.fail(error, format: .text)
+        }
+        if status != 0 { throw ExitCode.failure }
+    }
+}
