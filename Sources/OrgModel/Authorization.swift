@@ -1,8 +1,9 @@
 /// T4: each changed field must be within the rights of the commit's author (R11).
 ///
 /// The author is the active member whose email matches, ignoring case, in the first parent: rights come
-/// from the state the commit starts from, so nobody can grant themselves a role in the same commit. A root
-/// commit creates the organization, so its author must be an owner it creates.
+/// from the state the commit starts from, so nobody can grant themselves a role in the same commit. The
+/// commit that creates the organization (a root commit, or the first with organization files) must be
+/// made by an owner it creates.
 public enum Authorization {
     /// What an author may change, read from a state of the organization.
     public struct Rights: Sendable {
@@ -62,7 +63,9 @@ public enum Authorization {
 
     static func check(_ changes: [FieldChange], author: String, parents: [OrgState], result: OrgState) -> [Diagnostic] {
         guard !changes.isEmpty else { return [] }
-        guard let rightsState = parents.first else {
+        // The commit that creates the organization, as a root commit or on top of a repository that held no
+        // organization files yet, has no one to get rights from: its author must be an owner it creates.
+        guard let rightsState = parents.first, rightsState.snapshot.entries.keys.contains(where: Snapshot.isOrganizationPath) else {
             guard let founder = result.activeMember(email: author), founder.role == .owner else {
                 return [.error(.t(4), "the first commit creates the organization, so its author must be one of the owners it creates, but '\(author)' is not; commit as the owner (git config user.email) or run 'orgsync init --owner \(author)'",
                                at: SourceLocation(path: "members"))]

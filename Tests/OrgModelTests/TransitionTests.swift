@@ -150,6 +150,10 @@ import Testing
         members: error: [T4] the first commit creates the organization, so its author must be one of the owners it creates, but 'di@acme.example' is not; commit as the owner (git config user.email) or run 'orgsync init --owner di@acme.example'
 
         """)
+        // The same holds on top of a repository that had no organization files yet.
+        let readme = ["README.md": "# Acme\n"]
+        #expect(Self.check([readme], Self.with(files, [("README.md", "# Acme\n")]), author: "ana@acme.example") == "")
+        #expect(Self.check([readme], Self.with(files, [("README.md", "# Acme\n")]), author: "di@acme.example").contains("the first commit creates the organization"))
     }
 
     // MARK: T1
