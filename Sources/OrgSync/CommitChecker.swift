@@ -123,7 +123,10 @@ public final class CommitChecker {
 
     /// Checks what `git commit` would commit now: the index (or `indexPath`, as git names it in
     /// `GIT_INDEX_FILE` during `git commit -a`), as a transition from HEAD and any merge in progress.
-    public func checkStaged(author: String, indexPath: String? = nil) throws(OrgSyncError) -> StagedVerdict {
+    ///
+    /// The commits being merged in are read from `MERGE_HEAD` and, during `git merge`'s pre-merge-commit
+    /// hook (which runs before git writes `MERGE_HEAD`), from the `GITHEAD_<id>` variables git sets.
+    public func checkStaged(author: String, indexPath: String? = nil, environment: [String: String] = [:]) throws(OrgSyncError) -> StagedVerdict {
         let index: GitKit.Index = try gitCall("cannot read the index") {
             if let indexPath { try repository.index(atPath: indexPath) } else { try repository.index() }
         }
@@ -142,15 +145,19 @@ public final class CommitChecker {
             baseTree = states[head]?.tree
         }
         try apply(try gitCall("cannot compare HEAD with the index") { try repository.diffToIndex(from: baseTree, index: index) }, to: &snapshot)
-        for merging in try mergeHeads() { parents.append(try state(at: merging)) }
+        for merging in try mergeHeads(environment: environment) where merging != head {
+            parents.append(try state(at: merging))
+        }
         let state = OrgState(snapshot)
         let diagnostics = state.report.diagnostics + Transition.check(from: parents, to: state, author: author)
         return StagedVerdict(state: state, diagnostics: Array(Set(diagnostics)).sorted())
     }
 
-    /// The commits being merged in, from `MERGE_HEAD`, when a merge is in progress.
-    private func mergeHeads() throws(OrgSyncError) -> [ObjectID] {
-        guard let text = try? String(contentsOfFile: repository.gitDirectory + "/MERGE_HEAD", encoding: .utf8) else { return [] }
+    /// The commits being merged in: `MERGE_HEAD`, else the ids of git's `GITHEAD_<id>` variables.
+    private func mergeHeads(environment: [String: String]) throws(OrgSyncError) -> [ObjectID] {
+        guard let text = try? String(contentsOfFile: repository.gitDirectory + "/MERGE_HEAD", encoding: .utf8) else {
+            return environment.keys.filter { $0.hasPrefix("GITHEAD_") }.sorted().compactMap { ObjectID(hex: String($0.dropFirst(8))) }
+        }
         var heads: [ObjectID] = []
         for line in text.split(whereSeparator: \.isNewline) {
             guard let id = ObjectID(hex: String(line)) else {

@@ -153,7 +153,8 @@ struct Validate: ParsableCommand {
                 let repository = try reader.repository()
                 let author = try actor.email(reader)
                 let checker = CommitChecker(repository: repository, prefix: reader.prefix(in: repository))
-                let result = try checker.checkStaged(author: author, indexPath: ProcessInfo.processInfo.environment["GIT_INDEX_FILE"])
+                let result = try checker.checkStaged(author: author, indexPath: ProcessInfo.processInfo.environment["GIT_INDEX_FILE"],
+                                                environment: ProcessInfo.processInfo.environment)
                 diagnostics = result.diagnostics
                 org = result.state.organization
                 location = "staged changes in \(reader.directory) as \(author)"

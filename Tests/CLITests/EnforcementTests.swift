@@ -196,6 +196,79 @@ struct EnforcementTests {
         }
     }
 
+    @Test func commitAllUsesTheIndexGitCommits() throws {
+        try Self.withWorld { world in
+            let before = try world.head()
+            // `git commit -a` stages into a temporary index named by GIT_INDEX_FILE; that is what is checked.
+            try world.write("workspaces/team-b.yaml", "id: team-b\nname: Team B\nprimary: true\n")
+            let result = try world.git(["commit", "-q", "-a", "-m", "Second primary"])
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("error: [R3] 'team-b' and 'core' are both primary"))
+            #expect(try world.head() == before)
+        }
+    }
+
+    @Test func mergesAreCheckedForWhatTheyAdd() throws {
+        try Self.withWorld { world in
+            // Two transfers that each fit, on two branches; together they overdraw.
+            #expect(try world.git(["checkout", "-q", "-b", "side"]).status == 0)
+            let (left, leftText) = Self.event(1, "by: bo\ntype: transfer\nfrom: core\nto: team-a\ncredits: 600\n")
+            try world.write(left, leftText)
+            #expect(try world.commit("Fund team A", as: "bo@acme.example").status == 0)
+            #expect(try world.git(["checkout", "-q", "main"]).status == 0)
+            let (right, rightText) = Self.event(2, "by: bo\ntype: transfer\nfrom: core\nto: team-b\ncredits: 600\n")
+            try world.write(right, rightText)
+            #expect(try world.commit("Fund team B", as: "bo@acme.example").status == 0)
+            let before = try world.head()
+            let merge = try world.git(["merge", "--no-edit", "side"], as: "cy@acme.example")
+            #expect(merge.status != 0)
+            #expect(merge.stderr.contains("\(right):7:10: error: [R7] transfer of 600 exceeds the 400 credits available in 'core' at 2026-11-22T09:00:00Z; transfer at most 400 or top up first\n"))
+            #expect(try world.head() == before)
+            #expect(try world.git(["merge", "--abort"]).status == 0)
+
+            // A clean merge adds nothing of its own, so a member with no rights may make it.
+            #expect(try world.git(["checkout", "-q", "-b", "rename", "HEAD~1"]).status == 0)
+            try world.write("workspaces/team-b.yaml", "id: team-b\nname: Team Bee\n")
+            #expect(try world.commit("Rename team B").status == 0)
+            #expect(try world.git(["checkout", "-q", "main"]).status == 0)
+            let clean = try world.git(["merge", "--no-edit", "rename"], as: "cy@acme.example")
+            #expect(clean.status == 0, "\(clean.stderr)")
+
+            // A conflict resolved with a value from neither side is the merger's own change.
+            #expect(try world.git(["checkout", "-q", "-b", "other", "HEAD~1"]).status == 0)
+            try world.write("workspaces/team-b.yaml", "id: team-b\nname: Team Bravo\n")
+            #expect(try world.commit("Rename team B again").status == 0)
+            #expect(try world.git(["checkout", "-q", "main"]).status == 0)
+            #expect(try world.git(["merge", "--no-edit", "other"], as: "cy@acme.example").status != 0)
+            try world.write("workspaces/team-b.yaml", "id: team-b\nname: Team Both\n")
+            let resolved = try world.commit("Merge other", as: "cy@acme.example")
+            #expect(resolved.status == 1)
+            #expect(resolved.stderr.contains("workspaces/team-b.yaml:2:7: error: [T4] member 'cy' (cy@acme.example) may not make this change: changed the name of workspace 'team-b'"))
+        }
+    }
+
+    @Test func validateStagedActsAsTheGitIdentityOrAs() throws {
+        try Self.withWorld { world in
+            try world.write("members/dee.yaml", "id: dee\nemail: dee@acme.example\nrole: member\n")
+            #expect(try world.git(["add", "-A"]).status == 0)
+            let owner = try world.orgsync(["validate", "--staged"])
+            #expect(owner.status == 0)
+            #expect(owner.stdout == "valid: staged changes in \(world.org) as ana@acme.example (3 workspaces, 4 members, 2 ledger events, 0 usage records)\n")
+
+            let billing = try world.orgsync(["validate", "--staged", "--as", "bo@acme.example", "--format", "json"])
+            #expect(billing.status == 1)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(billing.stdout.utf8)) as? [String: Any])
+            #expect(object["state"] as? String == "staged")
+            let diagnostic = try #require((object["diagnostics"] as? [[String: Any]])?.first)
+            #expect(diagnostic["rule"] as? String == "T4")
+            #expect(diagnostic["path"] as? String == "members/dee.yaml")
+
+            let misuse = try world.orgsync(["validate", "--range", "HEAD~1..HEAD", "--staged"])
+            #expect(misuse.status == 2)
+            #expect(misuse.stderr.hasPrefix("Error: --staged and --range cannot be combined; pick one state to check\n"))
+        }
+    }
+
     @Test func installingTwiceChainsAnExistingHookOnce() throws {
         try Self.withWorld { world in
             let hooks = world.org + "/.git/hooks"
