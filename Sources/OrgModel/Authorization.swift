@@ -65,7 +65,7 @@ public enum Authorization {
         guard !changes.isEmpty else { return [] }
         // The commit that creates the organization, as a root commit or on top of a repository that held no
         // organization files yet, has no one to get rights from: its author must be an owner it creates.
-        guard let rightsState = parents.first, rightsState.snapshot.entries.keys.contains(where: Snapshot.isOrganizationPath) else {
+        guard let rightsState = parents.first, rightsState.snapshot.hasOrganizationFiles else {
             guard let founder = result.activeMember(email: author), founder.role == .owner else {
                 return [.error(.t(4), "the first commit creates the organization, so its author must be one of the owners it creates, but '\(author)' is not; commit as the owner (git config user.email) or run 'orgsync init --owner \(author)'",
                                at: SourceLocation(path: "members"))]

@@ -45,6 +45,11 @@ public struct Snapshot: Sendable {
         return scoped
     }
 
+    /// Whether any path belongs to the organization: false for a repository (or a branch) that holds none yet.
+    public var hasOrganizationFiles: Bool {
+        entries.keys.contains(where: Snapshot.isOrganizationPath)
+    }
+
     /// The folders and files orgsync owns; everything else in a repository (README, CI files) is left alone.
     public static func isOrganizationPath(_ path: String) -> Bool {
         let first = path.prefix { $0 != "/" }

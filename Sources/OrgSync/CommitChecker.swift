@@ -94,8 +94,15 @@ public final class CommitChecker {
         var parents: [OrgState] = []
         for parent in info.parents { parents.append(try state(at: parent)) }
         let state = try self.state(at: commit)
-        let diagnostics = state.report.diagnostics + Transition.check(from: parents, to: state, author: info.author.email)
-        return CommitVerdict(commit: info, diagnostics: Array(Set(diagnostics)).sorted())
+        return CommitVerdict(commit: info, diagnostics: Self.diagnostics(from: parents, to: state, author: info.author.email))
+    }
+
+    /// The state and transition diagnostics of a step. A step between states that hold no organization
+    /// files at all (a repository before `orgsync init`, an unrelated branch) has nothing to check.
+    static func diagnostics(from parents: [OrgState], to state: OrgState, author: String) -> [Diagnostic] {
+        guard state.snapshot.hasOrganizationFiles || parents.contains(where: \.snapshot.hasOrganizationFiles) else { return [] }
+        let diagnostics = state.report.diagnostics + Transition.check(from: parents, to: state, author: author)
+        return Array(Set(diagnostics)).sorted()
     }
 
     /// Checks every commit of `range`, oldest first. `A..B` is the commits reachable from B and not from A
@@ -149,8 +156,7 @@ public final class CommitChecker {
             parents.append(try state(at: merging))
         }
         let state = OrgState(snapshot)
-        let diagnostics = state.report.diagnostics + Transition.check(from: parents, to: state, author: author)
-        return StagedVerdict(state: state, diagnostics: Array(Set(diagnostics)).sorted())
+        return StagedVerdict(state: state, diagnostics: Self.diagnostics(from: parents, to: state, author: author))
     }
 
     /// The commits being merged in: `MERGE_HEAD`, else the ids of git's `GITHEAD_<id>` variables.
@@ -189,11 +195,16 @@ public final class CommitChecker {
                 verdicts.append(verdict)
                 continue
             }
-            let commits = try gitCall("cannot list the commits pushed to \(update.name)") { try repository.walk(including: [new], excluding: known) }
+            // A tag of a tree or blob carries no organization; annotated tags are checked at their commit.
+            guard let newCommit = try? repository.resolveCommit(new.hex) else {
+                verdicts.append(verdict)
+                continue
+            }
+            let commits = try gitCall("cannot list the commits pushed to \(update.name)") { try repository.walk(including: [newCommit], excluding: known) }
             for commit in commits { verdict.commits.append(try check(commit)) }
-            if let old = update.old, old != new,
-               !(try gitCall("cannot compare \(old) with \(new)") { try repository.isDescendant(new, of: old) }) {
-                verdict.problems += Transition.historyRules(from: try state(at: old), to: try state(at: new))
+            if let old = update.old, let oldCommit = try? repository.resolveCommit(old.hex), oldCommit != newCommit,
+               !(try gitCall("cannot compare \(old) with \(new)") { try repository.isDescendant(newCommit, of: oldCommit) }) {
+                verdict.problems += Transition.historyRules(from: try state(at: oldCommit), to: try state(at: newCommit))
             }
             verdicts.append(verdict)
         }

@@ -19,6 +19,8 @@ public enum HookInstaller {
         public var attributesAdded = false
         /// The `.gitattributes` file, for client installs.
         public var attributesPath: String?
+        /// Things the installer noticed, such as a repository with no organization at its root yet.
+        public var notes: [String] = []
     }
 
     /// The line that marks a hook as orgsync's own.
@@ -38,6 +40,9 @@ public enum HookInstaller {
             throw OrgSyncError(.environment, "\(repository.gitDirectory) is a bare repository; use 'orgsync hooks install --server --repo \(repository.gitDirectory)'")
         }
         var result = Result()
+        if !["org.yaml", "org.json"].contains(where: { FileManager.default.fileExists(atPath: workTree + "/" + $0) }) {
+            result.notes.append("\(workTree) has no org.yaml at its root yet; the hooks check the organization that is the whole repository, from the commit that adds it on")
+        }
         let hooks = try hooksDirectory(repository, workTree: workTree)
         for hook in ["pre-commit", "pre-merge-commit"] {
             try install(hook, in: hooks, script: clientScript(hook: hook, executable: executable), into: &result)

@@ -52,6 +52,7 @@ struct HooksInstall: ParsableCommand {
                     "hooks": .array(result.hooks.map { .string($0) }),
                     "chained": .array(result.chained.map { .string($0) }),
                     "executable": .string(executable),
+                    "notes": .array(result.notes.map { .string($0) }),
                 ]
                 if let attributes = result.attributesPath {
                     fields["attributes"] = .string(attributes)
@@ -68,6 +69,7 @@ struct HooksInstall: ParsableCommand {
                         : "\(attributes) already routes the organization's paths to the driver\n")
                 }
                 Terminal.write("The hooks run \(executable).\n")
+                for note in result.notes { Terminal.writeError("note: \(note)\n") }
             }
         }
     }

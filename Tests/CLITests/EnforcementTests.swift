@@ -269,6 +269,26 @@ struct EnforcementTests {
         }
     }
 
+    @Test func hooksLetARepositoryWithoutAnOrganizationBeUntilOneIsCreated() throws {
+        try withScratchDirectory { scratch in
+            let world = World(scratch: scratch)
+            #expect(try world.git(["init", "-q", "-b", "main", world.org], in: scratch).status == 0)
+            let installed = try world.orgsync(["hooks", "install"])
+            #expect(installed.status == 0)
+            #expect(installed.stderr == "note: \(world.org) has no org.yaml at its root yet; the hooks check the organization that is the whole repository, from the commit that adds it on\n")
+            try world.write("README.md", "# Acme\n")
+            #expect(try world.commit("Readme", as: "anyone@example.com").status == 0)
+
+            let created = try world.orgsync(["init", ".", "--name", "Acme", "--owner", "ana@acme.example"])
+            #expect(created.status == 0, "\(created.stderr)")
+            #expect(try world.orgsync(["validate", "--range", "main"]).stdout.hasSuffix("valid: 2 commits in main\n"))
+            try world.write("README.md", "# Acme Corp\n")
+            let refused = try world.commit("Readme", as: "anyone@example.com")
+            #expect(refused.status == 1)
+            #expect(refused.stderr.hasPrefix("README.md: error: [T4] 'anyone@example.com' is not a member of the organization"))
+        }
+    }
+
     @Test func installingTwiceChainsAnExistingHookOnce() throws {
         try Self.withWorld { world in
             let hooks = world.org + "/.git/hooks"
