@@ -83,7 +83,27 @@ public enum Authorization {
         return byFile(denied).map { path, denied in
             .error(.t(4), "\(member.role.rawValue) '\(member.id)' (\(author)) may not make this change: \(list(denied)); \(rights.summary)",
                    at: denied[0].location)
+        } + attribution(changes, member: member, author: author)
+    }
+
+    /// What a commit adds in someone's name (an event's `by`, a tombstone's `deleted.by`, a removal's
+    /// `removed.by`, a key's `createdBy`) must name the commit's author: the history says who did what.
+    private static func attribution(_ changes: [FieldChange], member: Member, author: String) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        for change in changes where change.isAddition {
+            let claimed: (field: String, by: String, at: SourceLocation)?
+            switch change.newValue?.base {
+            case let event as LedgerEvent: claimed = ("by", event.by, event.source["by"])
+            case let tombstone as Workspace.Tombstone: claimed = ("deleted.by", tombstone.by, change.location)
+            case let removal as Member.Removal: claimed = ("removed.by", removal.by, change.location)
+            case let key as APIKey: claimed = ("createdBy", key.createdBy, change.location)
+            default: claimed = nil
+            }
+            guard let claimed, claimed.by != member.id else { continue }
+            out.append(.error(.t(4), "\(change.subject.description) is recorded with \(claimed.field): \(claimed.by), but the commit is made by '\(member.id)' (\(author)); set \(claimed.field): \(member.id), or commit as \(claimed.by)",
+                              at: claimed.at))
         }
+        return out
     }
 
     /// Changes grouped by the file they are in, in path order.
@@ -93,6 +113,19 @@ public enum Authorization {
 
     /// "changed the name of workspace 'ops', added API key 'k1' of workspace 'ops' and 3 more".
     private static func list(_ changes: [FieldChange]) -> String {
+        // A member or workspace added or removed as a whole is one change, not one per field.
+        func entity(_ subject: Subject) -> (key: String, isFile: Bool)? {
+            switch subject {
+            case .member(let id, let field): return ("members/" + id, field == "file")
+            case .workspace(let id, let field): return ("workspaces/" + id, field == "file")
+            default: return nil
+            }
+        }
+        let wholes = Set(changes.compactMap { change in entity(change.subject).flatMap { $0.isFile ? $0.key : nil } })
+        let changes = changes.filter { change in
+            guard let (key, isFile) = entity(change.subject) else { return true }
+            return isFile || !wholes.contains(key)
+        }
         let shown = changes.prefix(3).map(\.summary)
         let rest = changes.count - shown.count
         var text = shown.count > 1 ? shown.dropLast().joined(separator: ", ") + (rest > 0 ? ", " : " and ") + shown[shown.count - 1] : shown.joined()

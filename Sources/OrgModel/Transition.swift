@@ -50,7 +50,7 @@ public enum Transition {
                 }
                 if now.workspace != record.workspace || now.jsonLine != record.jsonLine {
                     out.append(.error(.t(1), "usage record '\(record.id)' was changed; usage records are immutable: restore it, and correct usage with new records",
-                                      at: now.location, notes: [.init("as it was", at: record.location)]))
+                                      at: now.location, notes: [.init("it was: \(record.jsonLine)", at: record.location)]))
                 }
             }
         }

@@ -11,8 +11,10 @@ import OrgModel
 public enum HookInstaller {
     /// What an installation did.
     public struct Result: Sendable {
-        /// The hook files written or refreshed, absolute.
+        /// The hook files written for the first time, absolute.
         public var hooks: [String] = []
+        /// orgsync's hook files that were there already and were rewritten.
+        public var refreshed: [String] = []
         /// Hooks found in place and kept as `<hook>.orgsync-chained`, run before orgsync's check.
         public var chained: [String] = []
         /// Whether `.gitattributes` gained the merge driver's lines (false when they were there already).
@@ -48,7 +50,7 @@ public enum HookInstaller {
             try install(hook, in: hooks, script: clientScript(hook: hook, executable: executable), into: &result)
         }
         do {
-            try repository.setConfig("merge.orgsync.name", "orgsync semantic merge of organization files")
+            try repository.setConfig("merge.orgsync.name", "orgsync merge driver for organization files")
             try repository.setConfig("merge.orgsync.driver", "\(shellQuoted(executable)) merge-driver %O %A %B %P")
         } catch {
             throw OrgSyncError.git("cannot register the merge driver in \(repository.gitDirectory)/config", error)
@@ -78,6 +80,12 @@ public enum HookInstaller {
         var result = Result()
         let hooks = try hooksDirectory(repository, workTree: nil)
         try install("pre-receive", in: hooks, script: serverScript(executable: executable), into: &result)
+        // The hook refuses to delete the branch HEAD names: that branch must be the organization's.
+        if let branch = try? repository.headReferenceName(), (try? repository.resolveReference(branch)) == nil {
+            let names = ((try? repository.references()) ?? []).map(\.name).filter { $0.hasPrefix("refs/heads/") }
+            let suggestion = names.count == 1 ? names[0] : "refs/heads/main"
+            result.notes.append("HEAD names \(branch), which does not exist\(names.isEmpty ? " yet" : ""); the hook protects the branch HEAD names from deletion, so point it at the organization's branch: git --git-dir \(repository.gitDirectory) symbolic-ref HEAD \(suggestion)")
+        }
         return result
     }
 
@@ -125,7 +133,13 @@ public enum HookInstaller {
         let path = directory + "/" + hook
         let chained = path + chainedSuffix
         let fileManager = FileManager.default
-        if let current = fileManager.contents(atPath: path), !String(decoding: current, as: UTF8.self).contains(marker) {
+        let current = fileManager.contents(atPath: path)
+        if let current, String(decoding: current, as: UTF8.self).contains(marker) {
+            try write(script, to: path, executable: true)
+            result.refreshed.append(path)
+            return
+        }
+        if current != nil {
             guard (try? fileManager.attributesOfItem(atPath: chained)) == nil else {
                 throw OrgSyncError(.refused, "both \(path) and \(chained) exist, and the first is not orgsync's; merge them into \(chained) by hand and run 'orgsync hooks install' again")
             }
@@ -150,6 +164,7 @@ public enum HookInstaller {
         if let configured = try? repository.config("core.hooksPath"), !configured.isEmpty {
             let expanded = configured.hasPrefix("~/") ? NSHomeDirectory() + configured.dropFirst(1) : configured
             directory = expanded.hasPrefix("/") ? expanded : (workTree ?? repository.gitDirectory) + "/" + expanded
+            directory = URL(fileURLWithPath: directory).standardizedFileURL.path
         }
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

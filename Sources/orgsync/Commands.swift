@@ -115,8 +115,13 @@ struct Validate: ParsableCommand {
         if modes.count > 1 {
             throw ValidationError("\(modes.joined(separator: " and ")) cannot be combined; pick one state to check")
         }
-        if actor.actor != nil, !staged {
-            throw ValidationError("--as names who makes a commit, so it goes with --staged; --range checks each commit's own author")
+        if let actor = actor.actor {
+            guard staged else {
+                throw ValidationError("--as names who makes the commit being checked, so it goes with --staged (--range checks each commit's own author)")
+            }
+            guard actor.contains("@"), !actor.contains(where: \.isWhitespace) else {
+                throw ValidationError("--as takes a member's email, such as ana@acme.example, not '\(actor)'")
+            }
         }
     }
 
@@ -126,7 +131,8 @@ struct Validate: ParsableCommand {
             let reader = state.reader
             if let range {
                 let repository = try reader.repository()
-                let verdicts = try CommitChecker(repository: repository, prefix: reader.prefix(in: repository)).check(range: range)
+                let verdicts = try CommitChecker(repository: repository, prefix: reader.prefix(in: repository))
+                    .check(range: range.trimmingCharacters(in: .whitespaces))
                 valid = verdicts.allSatisfy(\.isValid)
                 switch output.format {
                 case .json:
@@ -149,15 +155,17 @@ struct Validate: ParsableCommand {
             let diagnostics: [Diagnostic]
             let org: Organization
             let location: String
+            var author: String?
             if staged {
                 let repository = try reader.repository()
-                let author = try actor.email(reader)
+                let email = try actor.email(reader)
+                author = email
                 let checker = CommitChecker(repository: repository, prefix: reader.prefix(in: repository))
-                let result = try checker.checkStaged(author: author, indexPath: ProcessInfo.processInfo.environment["GIT_INDEX_FILE"],
+                let result = try checker.checkStaged(author: email, indexPath: ProcessInfo.processInfo.environment["GIT_INDEX_FILE"],
                                                 environment: ProcessInfo.processInfo.environment)
                 diagnostics = result.diagnostics
                 org = result.state.organization
-                location = "staged changes in \(reader.directory) as \(author)"
+                location = "staged changes in \(reader.directory) as \(email)"
             } else {
                 let report = Validator.validate(try state.snapshot())
                 diagnostics = report.diagnostics
@@ -169,14 +177,16 @@ struct Validate: ParsableCommand {
             let warnings = diagnostics.count - errors
             switch output.format {
             case .json:
-                Terminal.write(JSONValue.object([
+                var fields: [String: JSONValue] = [
                     "valid": .bool(valid),
                     "state": .string(staged ? "staged" : state.rev ?? "work tree"),
                     "errors": .int(errors),
                     "warnings": .int(warnings),
                     "diagnostics": DiagnosticRenderer.jsonValue(diagnostics),
                     "counts": Render.counts(org),
-                ]).rendered() + "\n")
+                ]
+                if let author { fields["author"] = .string(author) }
+                Terminal.write(JSONValue.object(fields).rendered() + "\n")
             case .text:
                 Terminal.write(DiagnosticRenderer.text(diagnostics, color: Terminal.colorsOut))
                 let warningText = warnings > 0 ? ", \(Render.plural(warnings, "warning"))" : ""

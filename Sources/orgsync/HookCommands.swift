@@ -50,6 +50,7 @@ struct HooksInstall: ParsableCommand {
             case .json:
                 var fields: [String: JSONValue] = [
                     "hooks": .array(result.hooks.map { .string($0) }),
+                    "refreshed": .array(result.refreshed.map { .string($0) }),
                     "chained": .array(result.chained.map { .string($0) }),
                     "executable": .string(executable),
                     "notes": .array(result.notes.map { .string($0) }),
@@ -61,6 +62,7 @@ struct HooksInstall: ParsableCommand {
                 Terminal.write(JSONValue.object(fields).rendered() + "\n")
             case .text:
                 for hook in result.hooks { Terminal.write("installed \(hook)\n") }
+                for hook in result.refreshed { Terminal.write("refreshed \(hook) (already installed)\n") }
                 for hook in result.chained { Terminal.write("kept the existing hook as \(hook); it runs first\n") }
                 if let attributes = result.attributesPath {
                     Terminal.write("registered the merge driver 'orgsync' in .git/config\n")
@@ -136,7 +138,7 @@ struct HooksRun: ParsableCommand {
         Terminal.writeError(DiagnosticRenderer.text(verdict.diagnostics, color: color))
         guard verdict.isValid else {
             let errors = verdict.diagnostics.filter { $0.severity == .error }.count
-            Terminal.writeError("orgsync: \(Terminal.red("commit refused", color: color)): \(Render.plural(errors, "error")) in the staged changes, committing as \(author). Fix them and commit again; 'orgsync validate --staged' shows them again.\n")
+            Terminal.writeError("orgsync: \(Terminal.red("commit refused", color: color)): \(Render.plural(errors, "error")) in the staged changes, committing as \(author). Fix them and commit again.\n")
             return false
         }
         return true

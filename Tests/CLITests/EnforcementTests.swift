@@ -80,7 +80,7 @@ struct EnforcementTests {
             #expect(result.status == 1)
             #expect(result.stderr == """
             \(path):7:10: error: [R7] transfer of 1500 exceeds the 1000 credits available in 'core' at 2026-11-21T09:00:00Z; transfer at most 1000 or top up first
-            orgsync: commit refused: 1 error in the staged changes, committing as ana@acme.example. Fix them and commit again; 'orgsync validate --staged' shows them again.
+            orgsync: commit refused: 1 error in the staged changes, committing as ana@acme.example. Fix them and commit again.
 
             """)
             #expect(try world.head() == before)
@@ -113,7 +113,7 @@ struct EnforcementTests {
             let result = try world.commit("Add dee", as: "bo@acme.example")
             #expect(result.status == 1)
             #expect(result.stderr.hasPrefix("""
-            members/dee.yaml:1:1: error: [T4] billing 'bo' (bo@acme.example) may not make this change: added member 'dee', added the email of member 'dee' and added the role of member 'dee'; billing may only add ledger events (top-ups, transfers and mode changes)
+            members/dee.yaml:1:1: error: [T4] billing 'bo' (bo@acme.example) may not make this change: added member 'dee'; billing may only add ledger events (top-ups, transfers and mode changes)
 
             """))
             let balances = try world.orgsync(["balances", "--rev", "HEAD", "--format", "json"])
@@ -140,6 +140,9 @@ struct EnforcementTests {
             #expect(try world.git(["init", "-q", "--bare", world.remote], in: world.scratch).status == 0)
             let installed = try world.orgsync(["hooks", "install", "--server", "--repo", world.remote])
             #expect(installed.status == 0)
+            // A bare repository made without -b names a branch that will not exist; the installer says so.
+            #expect(installed.stderr == "note: HEAD names refs/heads/master, which does not exist yet; the hook protects the branch HEAD names from deletion, so point it at the organization's branch: git --git-dir \(world.remote) symbolic-ref HEAD refs/heads/main\n")
+            #expect(try world.git(["--git-dir", world.remote, "symbolic-ref", "HEAD", "refs/heads/main"]).status == 0)
             #expect(try world.git(["remote", "add", "origin", world.remote]).status == 0)
             let first = try world.git(["push", "-q", "origin", "main"])
             #expect(first.status == 0, "\(first.stderr)")
@@ -193,6 +196,14 @@ struct EnforcementTests {
             #expect(deletion.status != 0)
             #expect(deletion.stderr.contains("error: [T1] ledger event file \(fund) was removed"))
             #expect(try world.git(["rev-parse", "main"], in: world.remote).stdout == (try world.git(["rev-parse", "origin/main"]).stdout))
+
+            // The organization's branch cannot be deleted (and so cannot be recreated from an older commit).
+            let deleteMain = try world.git(["push", "origin", "--delete", "main"])
+            #expect(deleteMain.status != 0)
+            #expect(deleteMain.stderr.contains("remote:   refs/heads/main: error: [T1] refs/heads/main is the repository's default branch and holds the organization's history; it cannot be deleted\n"))
+            // Other branches come and go.
+            #expect(try world.git(["push", "-q", "origin", "origin/main:refs/heads/feature"]).status == 0)
+            #expect(try world.git(["push", "-q", "origin", "--delete", "feature"]).status == 0)
         }
     }
 

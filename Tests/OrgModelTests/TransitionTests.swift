@@ -39,11 +39,17 @@ import Testing
     @Test func billingMayTransferButNotAddMembers() {
         let transfer = Fixture.transfer(3, day: 2, from: "hq", to: "a", credits: "250")
         let parent = Self.parent()
-        #expect(Self.check([parent], Self.with(parent, [transfer]), author: "cy@acme.example") == "")
+        let byCy = (transfer.0, transfer.1.replacingOccurrences(of: "by: ana", with: "by: cy"))
+        #expect(Self.check([parent], Self.with(parent, [byCy]), author: "cy@acme.example") == "")
+        // The event must say who made it.
+        #expect(Self.check([parent], Self.with(parent, [transfer]), author: "cy@acme.example") == """
+        ledger/2026/11/01JD0000000000000000000003.yaml:3:5: error: [T4] ledger event '01JD0000000000000000000003' is recorded with by: ana, but the commit is made by 'cy' (cy@acme.example); set by: cy, or commit as ana
+
+        """)
 
         let child = Self.with(parent, [("members/ed.yaml", "id: ed\nemail: ed@acme.example\nrole: member\n")])
         #expect(Self.check([parent], child, author: "CY@acme.example") == """
-        members/ed.yaml:1:1: error: [T4] billing 'cy' (CY@acme.example) may not make this change: added member 'ed', added the email of member 'ed' and added the role of member 'ed'; billing may only add ledger events (top-ups, transfers and mode changes)
+        members/ed.yaml:1:1: error: [T4] billing 'cy' (CY@acme.example) may not make this change: added member 'ed'; billing may only add ledger events (top-ups, transfers and mode changes)
 
         """)
     }
@@ -174,6 +180,12 @@ import Testing
         #expect(Self.check([parent], child, author: "ana@acme.example") == """
         usage/a/2026/11/03-gw-1.jsonl: error: [T1] usage record 'r2' was removed; usage records are append-only, and only deleting their workspace (R10) removes them
           usage/a/2026/11/03-gw-1.jsonl:2:1: note: the record in the parent
+
+        """)
+        let changed = Self.with(parent, [(usage.0, usage.1.replacingOccurrences(of: "\"credits\":1}", with: "\"credits\":0.5}"))])
+        #expect(Self.check([parent], changed, author: "ana@acme.example") == """
+        usage/a/2026/11/03-gw-1.jsonl:2:1: error: [T1] usage record 'r2' was changed; usage records are immutable: restore it, and correct usage with new records
+          usage/a/2026/11/03-gw-1.jsonl:2:1: note: it was: {"id":"r2","at":"2026-11-03T10:00:00Z","member":"bo","tool":"chat","credits":1}
 
         """)
     }
