@@ -1,16 +1,22 @@
 import GitKit
 import OrgModel
 
-/// Where a folder sits in git: its branch and commit, when it is in a repository.
+/// Where a folder sits in git: its branch and commit, or the revision a command reads instead.
 public struct GitLocation: Sendable, Equatable {
     public var branch: String
     public var head: String?
+    /// The revision asked for with `--rev`, when the command does not read the work tree.
+    public var revision: String?
 }
 
 extension StateReader {
-    /// The branch and HEAD commit of the repository around the folder, or nil when there is none.
-    public func gitLocation() -> GitLocation? {
+    /// The branch and HEAD commit of the repository around the folder, or `revision` and the commit it names;
+    /// nil when there is no repository.
+    public func gitLocation(revision: String? = nil) -> GitLocation? {
         guard let repository = try? repository() else { return nil }
+        if let revision {
+            return GitLocation(branch: "", head: (try? repository.resolveCommit(revision))?.hex, revision: revision)
+        }
         let branch = (try? repository.headReferenceName()) ?? "HEAD"
         let head = (try? repository.headCommit()) ?? nil
         return GitLocation(branch: branch.hasPrefix("refs/heads/") ? String(branch.dropFirst(11)) : branch, head: head?.hex)

@@ -244,7 +244,7 @@ struct Status: ParsableCommand {
                 throw OrgSyncError(.refused, "no organization here: \(reader.directory) has no valid org.yaml; run 'orgsync init' or pass --repo",
                                    diagnostics: report.diagnostics.filter { $0.location.path.hasPrefix("org.") || $0.rule == .r(1) })
             }
-            let status = OrgStatus(report: report, config: config, location: reader.gitLocation(), now: .now())
+            let status = OrgStatus(report: report, config: config, location: reader.gitLocation(revision: state.rev), now: .now())
             switch output.format {
             case .json: Terminal.write(Render.json(status).rendered() + "\n")
             case .text: Terminal.write(Render.text(status))

@@ -104,7 +104,9 @@ enum Render {
     static func text(_ status: OrgStatus) -> String {
         var lines: [(String, String)] = []
         lines.append(("Organization", "\(status.name) (\(status.id)), schema \(status.schema)"))
-        if let location = status.location {
+        if let location = status.location, let revision = location.revision {
+            lines.append(("Repository", "revision \(revision)" + (location.head.map { " (\($0.prefix(7)))" } ?? "")))
+        } else if let location = status.location {
             lines.append(("Repository", "branch \(location.branch)" + (location.head.map { " at \($0.prefix(7))" } ?? ", no commits yet")))
         } else {
             lines.append(("Repository", "not a git repository"))
@@ -126,7 +128,8 @@ enum Render {
         if status.errors == 0 {
             validity = Terminal.green("valid") + (status.warnings > 0 ? ", \(plural(status.warnings, "warning"))" : "")
         } else {
-            validity = Terminal.red("invalid") + ": \(plural(status.errors, "error"))" + (status.warnings > 0 ? ", \(plural(status.warnings, "warning"))" : "") + " (run orgsync validate)"
+            validity = Terminal.red("invalid") + ": \(plural(status.errors, "error"))" + (status.warnings > 0 ? ", \(plural(status.warnings, "warning"))" : "")
+                + " (run orgsync validate\(status.location?.revision.map { " --rev \($0)" } ?? ""))"
         }
         lines.append(("Validation", validity))
         let width = lines.map(\.0.count).max() ?? 0
@@ -150,7 +153,11 @@ enum Render {
             "errors": .int(status.errors),
             "warnings": .int(status.warnings),
         ]
-        fields["repository"] = status.location.map { .object(["branch": .string($0.branch), "head": $0.head.map { .string($0) } ?? .null]) } ?? .null
+        fields["repository"] = status.location.map { location in
+            var repository: [String: JSONValue] = ["head": location.head.map { .string($0) } ?? .null]
+            if let revision = location.revision { repository["revision"] = .string(revision) } else { repository["branch"] = .string(location.branch) }
+            return .object(repository)
+        } ?? .null
         return .object(fields)
     }
 
