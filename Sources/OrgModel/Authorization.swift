@@ -10,12 +10,13 @@ public enum Authorization {
         public let member: Member
         /// Workspaces where the member has the workspace role `admin`.
         public let adminOf: Set<String>
-        /// The organization's active owners: only an owner may revoke the owner role, removal included.
+        /// The members whose role is owner, removed ones included: only an owner may change them (revoke the
+        /// role, remove or revive them, change their email).
         let owners: Set<String>
 
         public init(member: Member, in org: Organization) {
             self.member = member
-            self.owners = Set(org.members.filter { $0.isActive && $0.role == .owner }.map(\.id))
+            self.owners = Set(org.members.filter { $0.role == .owner }.map(\.id))
             self.adminOf = Set(org.workspaces.filter { workspace in
                 !workspace.isDeleted && workspace.members.contains { $0.member == member.id && $0.role == .admin }
             }.map(\.id))
@@ -63,27 +64,33 @@ public enum Authorization {
 
     static func check(_ changes: [FieldChange], author: String, parents: [OrgState], result: OrgState) -> [Diagnostic] {
         guard !changes.isEmpty else { return [] }
-        // The commit that creates the organization, as a root commit or on top of a repository that held no
+        // The commit that creates the organization, as a root commit or on top of commits that held no
         // organization files yet, has no one to get rights from: its author must be an owner it creates.
-        guard let rightsState = parents.first, rightsState.snapshot.hasOrganizationFiles else {
+        let rightsStates = parents.filter(\.snapshot.hasOrganizationFiles)
+        guard !rightsStates.isEmpty else {
             guard let founder = result.activeMember(email: author), founder.role == .owner else {
                 return [.error(.t(4), "the first commit creates the organization, so its author must be one of the owners it creates, but '\(author)' is not; commit as the owner (git config user.email) or run 'orgsync init --owner \(author)'",
                                at: SourceLocation(path: "members"))]
             }
             return []
         }
-        guard let member = rightsState.activeMember(email: author) else {
-            return byFile(changes).map { path, denied in
-                .error(.t(4), "'\(author)' is not a member of the organization, and a non-member may change nothing; commit as a member (git config user.email) or ask an owner to add you. This commit \(list(denied))",
-                       at: denied[0].location)
+        // A merge's own changes need the author's rights on every side.
+        var allRights: [Rights] = []
+        for state in rightsStates {
+            guard let member = state.activeMember(email: author) else {
+                return byFile(changes).map { path, denied in
+                    .error(.t(4), "'\(author)' is not a member of the organization, and a non-member may change nothing; commit as a member (git config user.email) or ask an owner to add you. This commit \(list(denied))",
+                           at: denied[0].location)
+                }
             }
+            allRights.append(Rights(member: member, in: state.organization))
         }
-        let rights = Rights(member: member, in: rightsState.organization)
-        let denied = changes.filter { !rights.allows($0) }
+        let rights = allRights[0]
+        let denied = changes.filter { change in !allRights.allSatisfy { $0.allows(change) } }
         return byFile(denied).map { path, denied in
-            .error(.t(4), "\(member.role.rawValue) '\(member.id)' (\(author)) may not make this change: \(list(denied)); \(rights.summary)",
+            .error(.t(4), "\(rights.member.role.rawValue) '\(rights.member.id)' (\(author)) may not make this change: \(list(denied)); \(rights.summary)",
                    at: denied[0].location)
-        } + attribution(changes, member: member, author: author)
+        } + attribution(changes, member: rights.member, author: author)
     }
 
     /// What a commit adds in someone's name (an event's `by`, a tombstone's `deleted.by`, a removal's

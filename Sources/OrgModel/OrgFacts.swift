@@ -158,19 +158,33 @@ struct OrgFacts: Sendable {
         }
     }
 
-    /// What `result` changes beyond every one of `parents`: a field counts only when its value in `result`
-    /// matches its value in none of the parents. With one parent that is a plain diff; for a merge it is
-    /// what the merge adds beyond the union of its parents (T4). With no parents, every field is new.
-    static func changes(from parents: [OrgFacts], to result: OrgFacts) -> [FieldChange] {
+    /// What `result` changes that it did not inherit from its parents. With one parent that is a plain
+    /// diff; with none, every field is new.
+    ///
+    /// For a merge, a field is inherited when all parents and `result` keep the `base` value (the merge
+    /// base), or when `result` takes the value of a parent that changed it from `base`. Anything else is the
+    /// merge's own change, reverting one side's change to the base value included (T4). Without a base
+    /// (unrelated histories) every parent's value counts as a change of that parent.
+    static func changes(from parents: [OrgFacts], base: OrgFacts?, to result: OrgFacts) -> [FieldChange] {
         var subjects = Set(result.facts.keys)
         for parent in parents { subjects.formUnion(parent.facts.keys) }
+        if parents.count > 1, let base { subjects.formUnion(base.facts.keys) }
         var changes: [FieldChange] = []
         for subject in subjects {
-            let new = result.facts[subject]
-            if parents.contains(where: { $0.facts[subject]?.value == new?.value }) { continue }
+            let new = result.facts[subject]?.value
+            let values = parents.map { $0.facts[subject]?.value }
+            let inherited: Bool
+            if parents.count > 1 {
+                let original = base?.facts[subject]?.value
+                inherited = (values.allSatisfy { $0 == original } && new == original)
+                    || values.contains { $0 == new && $0 != original }
+            } else {
+                inherited = values.first == new
+            }
+            if inherited { continue }
             let old = parents.first?.facts[subject]
-            changes.append(FieldChange(subject: subject, oldLocation: old?.location, newLocation: new?.location,
-                                       oldValue: old?.value, newValue: new?.value))
+            changes.append(FieldChange(subject: subject, oldLocation: old?.location, newLocation: result.facts[subject]?.location,
+                                       oldValue: old?.value, newValue: new))
         }
         return changes.sorted { ($0.location, $0.subject.description) < ($1.location, $1.subject.description) }
     }

@@ -1,16 +1,24 @@
 /// The transition rules (SPEC §4, T1–T4): what one commit may change relative to its parents.
 ///
-/// A commit is valid when its state is valid (`Validator`) and its transition is. T5 (signatures) needs the
-/// commit object itself, so the engine checks it where it reads commits (`OrgSync.CommitChecker`).
+/// A commit is valid when its state is valid (`Validator`) and its transition is. T5 (signatures) is not
+/// checked yet: it needs the commit object itself, so it belongs beside these rules in the engine, where
+/// `OrgSync.CommitChecker` reads commits.
 public enum Transition {
     /// Checks the step from `parents` (none for a root commit; two or more for a merge) to `result`, made by
     /// the author whose email is `author`. Collects every failure.
-    public static func check(from parents: [OrgState], to result: OrgState, author: String) -> [Diagnostic] {
+    ///
+    /// For a merge, `base` is the parents' merge base: what the merge adds is measured against it. Merging
+    /// two organizations with no common history (`base` nil) is refused.
+    public static func check(from parents: [OrgState], base: OrgState? = nil, to result: OrgState, author: String) -> [Diagnostic] {
         var diagnostics: [Diagnostic] = []
+        if parents.count > 1, base == nil, parents.filter(\.snapshot.hasOrganizationFiles).count > 1 {
+            diagnostics.append(.error(.t(2), "this merge joins organization histories that share no commit; an organization has one history, so merge only branches of it",
+                                      at: SourceLocation(path: "org.yaml")))
+        }
         diagnostics += appendOnly(parents, result)
         diagnostics += stableIdentifiers(parents, result)
         diagnostics += deletions(parents, result)
-        let changes = OrgFacts.changes(from: parents.map(OrgFacts.init), to: OrgFacts(result))
+        let changes = OrgFacts.changes(from: parents.map(OrgFacts.init), base: base.map(OrgFacts.init), to: OrgFacts(result))
         diagnostics += Authorization.check(changes, author: author, parents: parents, result: result)
         return Array(Set(diagnostics)).sorted()
     }

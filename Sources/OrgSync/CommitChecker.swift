@@ -94,15 +94,29 @@ public final class CommitChecker {
         var parents: [OrgState] = []
         for parent in info.parents { parents.append(try state(at: parent)) }
         let state = try self.state(at: commit)
-        return CommitVerdict(commit: info, diagnostics: Self.diagnostics(from: parents, to: state, author: info.author.email))
+        let base = try mergeBase(of: info.parents)
+        return CommitVerdict(commit: info, diagnostics: Self.diagnostics(from: parents, base: base, to: state, author: info.author.email))
     }
 
     /// The state and transition diagnostics of a step. A step between states that hold no organization
     /// files at all (a repository before `orgsync init`, an unrelated branch) has nothing to check.
-    static func diagnostics(from parents: [OrgState], to state: OrgState, author: String) -> [Diagnostic] {
+    static func diagnostics(from parents: [OrgState], base: OrgState?, to state: OrgState, author: String) -> [Diagnostic] {
         guard state.snapshot.hasOrganizationFiles || parents.contains(where: \.snapshot.hasOrganizationFiles) else { return [] }
-        let diagnostics = state.report.diagnostics + Transition.check(from: parents, to: state, author: author)
+        let diagnostics = state.report.diagnostics + Transition.check(from: parents, base: base, to: state, author: author)
         return Array(Set(diagnostics)).sorted()
+    }
+
+    /// For a merge, the state at the merge base of all its parents; nil for other commits, and for parents
+    /// with no common history.
+    private func mergeBase(of parents: [ObjectID]) throws(OrgSyncError) -> OrgState? {
+        guard parents.count > 1 else { return nil }
+        var base: ObjectID? = parents[0]
+        for parent in parents.dropFirst() {
+            guard let current = base else { break }
+            base = try gitCall("cannot find the merge base of \(current) and \(parent)") { try repository.mergeBase(current, parent) }
+        }
+        guard let base else { return nil }
+        return try state(at: base)
     }
 
     /// Checks every commit of `range`, oldest first. `A..B` is the commits reachable from B and not from A
@@ -152,11 +166,11 @@ public final class CommitChecker {
             baseTree = states[head]?.tree
         }
         try apply(try gitCall("cannot compare HEAD with the index") { try repository.diffToIndex(from: baseTree, index: index) }, to: &snapshot)
-        for merging in try mergeHeads(environment: environment) where merging != head {
-            parents.append(try state(at: merging))
-        }
+        let merging = try mergeHeads(environment: environment).filter { $0 != head }
+        for commit in merging { parents.append(try state(at: commit)) }
+        let base = try mergeBase(of: (head.map { [$0] } ?? []) + merging)
         let state = OrgState(snapshot)
-        return StagedVerdict(state: state, diagnostics: Self.diagnostics(from: parents, to: state, author: author))
+        return StagedVerdict(state: state, diagnostics: Self.diagnostics(from: parents, base: base, to: state, author: author))
     }
 
     /// The commits being merged in: `MERGE_HEAD`, else the ids of git's `GITHEAD_<id>` variables.
@@ -176,21 +190,29 @@ public final class CommitChecker {
 
     // MARK: Pushes
 
-    /// Checks a push: every commit it adds to each ref, and that no update drops ledger history.
+    /// Checks a push: every commit it adds to each ref, and that the organization's branch only moves forward.
     ///
     /// Commits already reachable from a ref of the repository were checked when they arrived and are not
-    /// checked again. A rewrite (non-fast-forward) must keep every ledger event and usage record, every
-    /// workspace, tombstone and member of the ref's old state (T1, T2). Deleting the branch HEAD names is refused.
+    /// checked again. The organization's branch is the one HEAD names; while HEAD names a branch that does
+    /// not exist, every branch holding organization files is protected instead. A protected branch cannot
+    /// be deleted or rewritten (a non-fast-forward update): corrections are new commits, so history, and
+    /// with it every published event, stays. Other branches (proposals) may be rewritten and deleted.
     public func check(push updates: [RefUpdate]) throws(OrgSyncError) -> [RefVerdict] {
         let known = try gitCall("cannot list the references") { try repository.references() }.map(\.commit)
         let headBranch = try? repository.headReferenceName()
+        let headExists = headBranch.flatMap { try? repository.resolveReference($0) } != nil
         var verdicts: [RefVerdict] = []
         for update in updates {
             var verdict = RefVerdict(update: update, commits: [], problems: [])
+            let oldCommit = update.old.flatMap { try? repository.resolveCommit($0.hex) }
+            var protected = headExists && update.name == headBranch
+            if !headExists, update.name.hasPrefix("refs/heads/"), let oldCommit {
+                protected = try state(at: oldCommit).snapshot.hasOrganizationFiles
+            }
+            let location = SourceLocation(path: update.name)
             guard let new = update.new else {
-                if update.name == headBranch {
-                    verdict.problems.append(.error(.t(1), "\(update.name) is the repository's default branch and holds the organization's history; it cannot be deleted",
-                                                   at: SourceLocation(path: update.name)))
+                if protected {
+                    verdict.problems.append(.error(.t(1), "\(update.name) is the organization's branch and holds its history; it cannot be deleted", at: location))
                 }
                 verdicts.append(verdict)
                 continue
@@ -202,8 +224,10 @@ public final class CommitChecker {
             }
             let commits = try gitCall("cannot list the commits pushed to \(update.name)") { try repository.walk(including: [newCommit], excluding: known) }
             for commit in commits { verdict.commits.append(try check(commit)) }
-            if let old = update.old, let oldCommit = try? repository.resolveCommit(old.hex), oldCommit != newCommit,
-               !(try gitCall("cannot compare \(old) with \(new)") { try repository.isDescendant(newCommit, of: oldCommit) }) {
+            if protected, let oldCommit, oldCommit != newCommit,
+               !(try gitCall("cannot compare \(oldCommit) with \(newCommit)") { try repository.isDescendant(newCommit, of: oldCommit) }) {
+                verdict.problems.append(.error(.t(1), "\(update.name) is the organization's branch and only moves forward, but this push rewrites it (\(oldCommit.hex.prefix(10)) is not in the new history); undo changes with new commits instead",
+                                               at: location))
                 verdict.problems += Transition.historyRules(from: try state(at: oldCommit), to: try state(at: newCommit))
             }
             verdicts.append(verdict)

@@ -84,7 +84,7 @@ public enum HookInstaller {
         if let branch = try? repository.headReferenceName(), (try? repository.resolveReference(branch)) == nil {
             let names = ((try? repository.references()) ?? []).map(\.name).filter { $0.hasPrefix("refs/heads/") }
             let suggestion = names.count == 1 ? names[0] : "refs/heads/main"
-            result.notes.append("HEAD names \(branch), which does not exist\(names.isEmpty ? " yet" : ""); the hook protects the branch HEAD names from deletion, so point it at the organization's branch: git --git-dir \(repository.gitDirectory) symbolic-ref HEAD \(suggestion)")
+            result.notes.append("HEAD names \(branch), which does not exist\(names.isEmpty ? " yet" : ""); the hook protects the branch HEAD names from deletion and rewrites (until then, every branch holding organization files), so point it at the organization's branch: git --git-dir \(repository.gitDirectory) symbolic-ref HEAD \(suggestion)")
         }
         return result
     }
@@ -114,7 +114,8 @@ public enum HookInstaller {
         #!/bin/sh
         \(marker)
         # Checks every commit a push adds, on every updated ref, and rejects the push when a rule is broken.
-        if [ -z "${ORGSYNC:-}" ]; then ORGSYNC=\(shellQuoted(executable)); fi
+        # The binary is fixed here: pushers must not choose the program that checks their push.
+        ORGSYNC=\(shellQuoted(executable))
         chained="$(dirname "$0")/pre-receive\(chainedSuffix)"
         input="$(cat)"
         if [ -x "$chained" ]; then printf '%s\\n' "$input" | "$chained" "$@" || exit $?; fi
@@ -143,14 +144,19 @@ public enum HookInstaller {
             guard (try? fileManager.attributesOfItem(atPath: chained)) == nil else {
                 throw OrgSyncError(.refused, "both \(path) and \(chained) exist, and the first is not orgsync's; merge them into \(chained) by hand and run 'orgsync hooks install' again")
             }
-            do {
-                try fileManager.moveItem(atPath: path, toPath: chained)
-            } catch {
-                throw OrgSyncError(.environment, "cannot keep the existing hook \(path) as \(chained): \(error.localizedDescription)")
+            // A hard link keeps the existing hook under its new name before orgsync's replaces the old name,
+            // so no failure leaves the repository without it.
+            guard link(path, chained) == 0 else {
+                throw OrgSyncError(.environment, "cannot keep the existing hook \(path) as \(chained): \(String(cString: strerror(errno)))")
             }
             result.chained.append(chained)
         }
-        try write(script, to: path, executable: true)
+        do {
+            try write(script, to: path, executable: true)
+        } catch {
+            if current != nil { unlink(chained) }
+            throw error
+        }
         result.hooks.append(path)
     }
 

@@ -141,7 +141,7 @@ struct EnforcementTests {
             let installed = try world.orgsync(["hooks", "install", "--server", "--repo", world.remote])
             #expect(installed.status == 0)
             // A bare repository made without -b names a branch that will not exist; the installer says so.
-            #expect(installed.stderr == "note: HEAD names refs/heads/master, which does not exist yet; the hook protects the branch HEAD names from deletion, so point it at the organization's branch: git --git-dir \(world.remote) symbolic-ref HEAD refs/heads/main\n")
+            #expect(installed.stderr == "note: HEAD names refs/heads/master, which does not exist yet; the hook protects the branch HEAD names from deletion and rewrites (until then, every branch holding organization files), so point it at the organization's branch: git --git-dir \(world.remote) symbolic-ref HEAD refs/heads/main\n")
             #expect(try world.git(["--git-dir", world.remote, "symbolic-ref", "HEAD", "refs/heads/main"]).status == 0)
             #expect(try world.git(["remote", "add", "origin", world.remote]).status == 0)
             let first = try world.git(["push", "-q", "origin", "main"])
@@ -186,6 +186,7 @@ struct EnforcementTests {
             #expect(try world.commit("Rename team B").status == 0)
             let rewrite = try world.git(["push", "--force", "origin", "main"])
             #expect(rewrite.status != 0)
+            #expect(rewrite.stderr.contains("remote:   refs/heads/main: error: [T1] refs/heads/main is the organization's branch and only moves forward, but this push rewrites it ("))
             #expect(rewrite.stderr.contains("remote:   \(fund): error: [T1] ledger event file \(fund) was removed; ledger files are append-only (F5): restore it, and record a correction as a new event\n"))
 
             // And so is a commit that deletes one.
@@ -200,7 +201,11 @@ struct EnforcementTests {
             // The organization's branch cannot be deleted (and so cannot be recreated from an older commit).
             let deleteMain = try world.git(["push", "origin", "--delete", "main"])
             #expect(deleteMain.status != 0)
-            #expect(deleteMain.stderr.contains("remote:   refs/heads/main: error: [T1] refs/heads/main is the repository's default branch and holds the organization's history; it cannot be deleted\n"))
+            #expect(deleteMain.stderr.contains("remote:   refs/heads/main: error: [T1] refs/heads/main is the organization's branch and holds its history; it cannot be deleted\n"))
+            // Nor can a pusher swap the program that checks the push.
+            let swapped = try runProcess("/usr/bin/env", ["ORGSYNC=/bin/true", "git", "push", "origin", "--delete", "main"], in: world.org,
+                                         environment: isolatedEnvironment(home: world.scratch))
+            #expect(swapped.status != 0)
             // Other branches come and go.
             #expect(try world.git(["push", "-q", "origin", "origin/main:refs/heads/feature"]).status == 0)
             #expect(try world.git(["push", "-q", "origin", "--delete", "feature"]).status == 0)

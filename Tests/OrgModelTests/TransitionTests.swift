@@ -17,10 +17,11 @@ import Testing
         return files
     }
 
-    /// The rendered transition diagnostics from `parents` to `result`, made by `author`.
-    static func check(_ parents: [[String: String]], _ result: [String: String], author: String) -> String {
+    /// The rendered transition diagnostics from `parents` (with merge base `base`) to `result`, made by `author`.
+    static func check(_ parents: [[String: String]], base: [String: String]? = nil, _ result: [String: String], author: String) -> String {
         let states = parents.map { OrgState(Snapshot(files: $0)) }
-        return DiagnosticRenderer.text(Transition.check(from: states, to: OrgState(Snapshot(files: result)), author: author))
+        return DiagnosticRenderer.text(Transition.check(from: states, base: base.map { OrgState(Snapshot(files: $0)) },
+                                                        to: OrgState(Snapshot(files: result)), author: author))
     }
 
     static func with(_ files: [String: String], _ changes: [(String, String?)]) -> [String: String] {
@@ -138,15 +139,44 @@ import Testing
         let theirs = Self.with(base, [("workspaces/b.yaml", "id: b\nname: Team Bee\n")])
         let union = Self.with(ours, [("workspaces/b.yaml", "id: b\nname: Team Bee\n")])
         // bo may change neither side's files, but a clean merge adds nothing of its own.
-        #expect(Self.check([ours, theirs], union, author: "bo@acme.example") == "")
+        #expect(Self.check([ours, theirs], base: base, union, author: "bo@acme.example") == "")
 
         let extra = Self.with(union, [("workspaces/b.yaml", "id: b\nname: Team B2\n")])
-        #expect(Self.check([ours, theirs], extra, author: "bo@acme.example").contains("changed the name of workspace 'b'"))
+        #expect(Self.check([ours, theirs], base: base, extra, author: "bo@acme.example").contains("changed the name of workspace 'b'"))
+        // Taking the base's value back, undoing one side's change, is the merger's own change too.
+        let reverted = Self.with(union, [("workspaces/b.yaml", "id: b\nname: Team B\n")])
+        #expect(Self.check([ours, theirs], base: base, reverted, author: "bo@acme.example").contains("changed the name of workspace 'b'"))
         let dropped = Self.with(union, [(Fixture.eventPath(3), nil)])
-        #expect(Self.check([ours, theirs], dropped, author: "ana@acme.example") == """
+        #expect(Self.check([ours, theirs], base: base, dropped, author: "ana@acme.example") == """
         ledger/2026/11/01JD0000000000000000000003.yaml: error: [T1] ledger event file ledger/2026/11/01JD0000000000000000000003.yaml was removed; ledger files are append-only (F5): restore it, and record a correction as a new event
 
         """)
+    }
+
+    @Test func aMergeCannotBringBackAnOldRole() {
+        // cy was made owner in `old`, then demoted on main; merging `old` back in cannot restore the role.
+        let old = Self.with(Self.parent(), [("members/cy.yaml", "id: cy\nemail: cy@acme.example\nrole: owner\n")])
+        let main = Self.with(old, [("members/cy.yaml", "id: cy\nemail: cy@acme.example\nrole: billing\n")])
+        #expect(Self.check([main, old], base: old, old, author: "cy@acme.example")
+            .contains("billing 'cy' (cy@acme.example) may not make this change: changed the role of member 'cy'"))
+    }
+
+    @Test func aMergeNeedsRightsOnEverySideAndOneHistory() {
+        let main = Self.parent()
+        var orphan = Self.parent()
+        orphan["members/eve.yaml"] = "id: eve\nemail: eve@evil.example\nrole: owner\n"
+        let merged = Self.with(main, [("members/eve.yaml", orphan["members/eve.yaml"])])
+        let text = Self.check([orphan, main], merged, author: "eve@evil.example")
+        #expect(text == "org.yaml: error: [T2] this merge joins organization histories that share no commit; an organization has one history, so merge only branches of it\n")
+        // An empty first parent does not make a merge a founding commit.
+        #expect(Self.check([[:], main], merged, author: "eve@evil.example").contains("'eve@evil.example' is not a member of the organization"))
+    }
+
+    @Test func anAdminCannotReviveARemovedOwner() {
+        let parent = Self.with(Self.parent(), [("members/zed.yaml", "id: zed\nemail: zed@acme.example\nrole: owner\nremoved:\n  at: 2026-11-01T12:00:00Z\n  by: ana\n")])
+        let revived = Self.with(parent, [("members/zed.yaml", "id: zed\nemail: di+owner@acme.example\nrole: owner\n")])
+        #expect(Self.check([parent], revived, author: "di@acme.example")
+            .contains("admin 'di' (di@acme.example) may not make this change: removed the removed of member 'zed' and changed the email of member 'zed'"))
     }
 
     @Test func rootCommitIsMadeByAnOwner() {
