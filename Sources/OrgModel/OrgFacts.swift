@@ -29,6 +29,7 @@ public enum Subject: Hashable, Sendable {
         case .policy: return "the org policy"
         case .providerKey(let id): return "provider key '\(id)'"
         case .member(let id, "file"): return "member '\(id)'"
+        case .member(let id, "removed"): return "the removal of member '\(id)'"
         case .member(let id, let field): return "the \(field) of member '\(id)'"
         case .workspace(let id, "file"): return "workspace '\(id)'"
         case .workspace(let id, let field): return "\(Subject.fieldPhrase(field)) of workspace '\(id)'"

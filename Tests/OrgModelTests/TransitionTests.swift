@@ -99,7 +99,7 @@ import Testing
         #expect(Self.check([parent], promote, author: "di@acme.example") == "")
 
         let revoke = Self.with(parent, [("members/ana.yaml", "id: ana\nemail: ana@acme.example\nrole: owner\nremoved:\n  at: 2026-11-02T09:00:00Z\n  by: di\n")])
-        #expect(Self.check([parent], revoke, author: "di@acme.example").contains("added the removed of member 'ana'"))
+        #expect(Self.check([parent], revoke, author: "di@acme.example").contains("added the removal of member 'ana'"))
 
         let policy = Self.with(parent, [("org.yaml", "schema: 1\nid: acme\nname: Acme\npolicy:\n  signedCommits: required\n")])
         #expect(Self.check([parent], policy, author: "di@acme.example").contains("changed the org policy"))
@@ -176,7 +176,7 @@ import Testing
         let parent = Self.with(Self.parent(), [("members/zed.yaml", "id: zed\nemail: zed@acme.example\nrole: owner\nremoved:\n  at: 2026-11-01T12:00:00Z\n  by: ana\n")])
         let revived = Self.with(parent, [("members/zed.yaml", "id: zed\nemail: di+owner@acme.example\nrole: owner\n")])
         #expect(Self.check([parent], revived, author: "di@acme.example")
-            .contains("admin 'di' (di@acme.example) may not make this change: removed the removed of member 'zed' and changed the email of member 'zed'"))
+            .contains("admin 'di' (di@acme.example) may not make this change: removed the removal of member 'zed' and changed the email of member 'zed'"))
     }
 
     @Test func rootCommitIsMadeByAnOwner() {
