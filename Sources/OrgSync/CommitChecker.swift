@@ -173,6 +173,17 @@ public final class CommitChecker {
         return StagedVerdict(state: state, diagnostics: Self.diagnostics(from: parents, base: base, to: state, author: author))
     }
 
+    /// Checks what `git commit` would commit now in the repository around `reader`'s folder, as `actor` (`--as`)
+    /// or else the git identity, with git's hook variables from `environment` (`GIT_INDEX_FILE`,
+    /// `GITHEAD_<id>`). Returns the verdict and the email it acted as.
+    public static func checkStaged(in reader: StateReader, actor: String?, environment: [String: String]) throws(OrgSyncError) -> (verdict: StagedVerdict, author: String) {
+        let repository = try reader.repository()
+        let author = try GitIdentity.actingEmail(actor, in: repository)
+        let checker = CommitChecker(repository: repository, prefix: reader.prefix(in: repository))
+        let verdict = try checker.checkStaged(author: author, indexPath: environment["GIT_INDEX_FILE"], environment: environment)
+        return (verdict, author)
+    }
+
     /// The commits being merged in: `MERGE_HEAD`, else the ids of git's `GITHEAD_<id>` variables.
     private func mergeHeads(environment: [String: String]) throws(OrgSyncError) -> [ObjectID] {
         guard let text = try? String(contentsOfFile: repository.gitDirectory + "/MERGE_HEAD", encoding: .utf8) else {

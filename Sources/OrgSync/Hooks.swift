@@ -37,7 +37,7 @@ public enum HookInstaller {
     /// Installs the client hooks and the merge driver in the repository containing `directory`.
     /// `executable` is the orgsync binary the hooks call (absolute).
     public static func installClient(in directory: String, executable: String) throws(OrgSyncError) -> Result {
-        let repository = try open(directory, discover: true)
+        let repository = try StateReader(directory: directory).repository()
         guard !repository.isBare, let workTree = repository.workingDirectory else {
             throw OrgSyncError(.environment, "\(repository.gitDirectory) is a bare repository; use 'orgsync hooks install --server --repo \(repository.gitDirectory)'")
         }
@@ -73,7 +73,12 @@ public enum HookInstaller {
 
     /// Installs the `pre-receive` hook in the bare repository at `path`.
     public static func installServer(at path: String, executable: String) throws(OrgSyncError) -> Result {
-        let repository = try open(path, discover: false)
+        let repository: GitKit.Repository
+        do {
+            repository = try GitKit.Repository.open(path)
+        } catch {
+            throw OrgSyncError.git("'\(path)' is not a git repository", error)
+        }
         guard repository.isBare else {
             throw OrgSyncError(.environment, "'\(path)' is not a bare repository; the server hook goes on the repository people push to (git init --bare), and 'orgsync hooks install' without --server sets up a clone")
         }
@@ -140,14 +145,17 @@ public enum HookInstaller {
             result.refreshed.append(path)
             return
         }
-        if current != nil {
-            guard (try? fileManager.attributesOfItem(atPath: chained)) == nil else {
-                throw OrgSyncError(.refused, "both \(path) and \(chained) exist, and the first is not orgsync's; merge them into \(chained) by hand and run 'orgsync hooks install' again")
-            }
-            // A hard link keeps the existing hook under its new name before orgsync's replaces the old name,
-            // so no failure leaves the repository without it.
-            guard link(path, chained) == 0 else {
-                throw OrgSyncError(.environment, "cannot keep the existing hook \(path) as \(chained): \(String(cString: strerror(errno)))")
+        if let current {
+            // A chained copy identical to the hook is what an interrupted install left: carry on from there.
+            if fileManager.contents(atPath: chained) != current {
+                guard (try? fileManager.attributesOfItem(atPath: chained)) == nil else {
+                    throw OrgSyncError(.refused, "both \(path) and \(chained) exist, and the first is not orgsync's; merge them into \(chained) by hand and run 'orgsync hooks install' again")
+                }
+                // A hard link keeps the existing hook under its new name before orgsync's replaces the old name,
+                // so no failure leaves the repository without it.
+                guard link(path, chained) == 0 else {
+                    throw OrgSyncError(.environment, "cannot keep the existing hook \(path) as \(chained): \(String(cString: strerror(errno)))")
+                }
             }
             result.chained.append(chained)
         }
@@ -178,14 +186,6 @@ public enum HookInstaller {
             throw OrgSyncError(.environment, "cannot create the hooks folder \(directory): \(error.localizedDescription)")
         }
         return directory
-    }
-
-    private static func open(_ path: String, discover: Bool) throws(OrgSyncError) -> GitKit.Repository {
-        do {
-            return discover ? try GitKit.Repository.discover(from: path) : try GitKit.Repository.open(path)
-        } catch {
-            throw OrgSyncError.git("'\(path)' is not a git repository", error)
-        }
     }
 
     /// `text` in single quotes for sh, with embedded single quotes escaped.

@@ -157,12 +157,8 @@ struct Validate: ParsableCommand {
             let location: String
             var author: String?
             if staged {
-                let repository = try reader.repository()
-                let email = try actor.email(reader)
+                let (result, email) = try CommitChecker.checkStaged(in: reader, actor: actor.actor, environment: ProcessInfo.processInfo.environment)
                 author = email
-                let checker = CommitChecker(repository: repository, prefix: reader.prefix(in: repository))
-                let result = try checker.checkStaged(author: email, indexPath: ProcessInfo.processInfo.environment["GIT_INDEX_FILE"],
-                                                environment: ProcessInfo.processInfo.environment)
                 diagnostics = result.diagnostics
                 org = result.state.organization
                 location = "staged changes in \(reader.directory) as \(email)"

@@ -128,12 +128,8 @@ struct HooksRun: ParsableCommand {
     }
 
     private func checkCommit() throws(OrgSyncError) -> Bool {
-        let reader = StateReader(directory: FileManager.default.currentDirectoryPath)
-        let repository = try reader.repository()
-        let author = try GitIdentity.actingEmail(nil, in: repository)
-        let checker = CommitChecker(repository: repository)
-        let verdict = try checker.checkStaged(author: author, indexPath: ProcessInfo.processInfo.environment["GIT_INDEX_FILE"],
-                                                environment: ProcessInfo.processInfo.environment)
+        let (verdict, author) = try CommitChecker.checkStaged(in: StateReader(directory: FileManager.default.currentDirectoryPath),
+                                                             actor: nil, environment: ProcessInfo.processInfo.environment)
         let color = Terminal.colorsErr
         Terminal.writeError(DiagnosticRenderer.text(verdict.diagnostics, color: color))
         guard verdict.isValid else {

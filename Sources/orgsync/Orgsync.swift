@@ -43,11 +43,6 @@ struct StateOptions: ParsableArguments {
 struct ActorOptions: ParsableArguments {
     @Option(name: .customLong("as"), help: ArgumentHelp("Act as the member with this email instead of the git identity (user.email).", valueName: "email"))
     var actor: String?
-
-    /// The acting member's email in the repository of `reader`.
-    func email(_ reader: StateReader) throws(OrgSyncError) -> String {
-        try GitIdentity.actingEmail(actor, in: try reader.repository())
-    }
 }
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
