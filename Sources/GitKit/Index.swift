@@ -26,6 +26,20 @@ public final class Index {
         }
     }
 
+    /// Stages the blob `blob`, already in the object database, as a regular file at `path`, without reading
+    /// the working directory: what is committed is exactly those bytes, whatever filters the checkout uses.
+    ///
+    /// The entry carries no file-system stat data, so git compares the file's content the next time it looks.
+    public func add(path: String, blob: ObjectID) throws {
+        try withCheckedCString(path, "path", function: "git_index_add") { path in
+            var entry = git_index_entry()
+            entry.mode = 0o100644
+            entry.id = blob.oid
+            entry.path = path
+            try check(git_index_add(pointer, &entry), function: "git_index_add")
+        }
+    }
+
     /// Unstages `path`, relative to the working directory, including any conflict on it; the file on disk is left alone.
     public func remove(path: String) throws {
         try withCheckedCString(path, "path", function: "git_index_remove_bypath") { path in

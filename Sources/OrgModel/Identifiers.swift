@@ -39,6 +39,21 @@ public enum IdentifierKind: String, Sendable, CaseIterable {
 
     public func matches(_ text: String) -> Bool { matches(text[...]) }
 
+    /// A slug made from free text: lower case, runs of other characters turned into '-'.
+    public static func slug(from text: String) -> String {
+        var out = ""
+        for scalar in text.lowercased().unicodeScalars {
+            if ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) {
+                out.unicodeScalars.append(scalar)
+            } else if !out.isEmpty, !out.hasSuffix("-") {
+                out += "-"
+            }
+        }
+        out = String(out.prefix(63))
+        while out.hasSuffix("-") { out.removeLast() }
+        return out
+    }
+
     static func isLowerAlnum(_ byte: UInt8) -> Bool {
         (byte >= 48 && byte <= 57) || (byte >= 97 && byte <= 122)
     }

@@ -272,12 +272,4 @@ public final class CommitChecker {
             }
         }
     }
-
-    private func gitCall<T>(_ message: String, _ body: () throws -> T) throws(OrgSyncError) -> T {
-        do {
-            return try body()
-        } catch {
-            throw OrgSyncError.git(message, error)
-        }
-    }
 }

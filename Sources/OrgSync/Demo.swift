@@ -21,9 +21,6 @@ public enum Demo {
         guard let owner = organization.members.first(where: { $0.isActive && $0.role == .owner }) else {
             throw OrgSyncError(.environment, "the embedded sample has no owner; rebuild orgsync")
         }
-        for (path, contents) in SampleOrganization.files {
-            try AtomicFile.write(Array(contents.utf8), to: target + "/" + path)
-        }
         let repository: GitKit.Repository
         do {
             repository = try GitKit.Repository.create(at: target)
@@ -31,9 +28,9 @@ public enum Demo {
             throw OrgSyncError.git("cannot create a git repository in '\(target)'", error)
         }
         let author = Signature(name: owner.name ?? owner.id, email: owner.email, time: now.seconds, offsetMinutes: 0)
-        let commit = try Initializer.commitFiles(SampleOrganization.files.map(\.path),
-                                                 message: "Import the Acme sample organization\n\nOrgsync-Operation: demo\n",
-                                                 author: author, in: repository)
+        let commit = try Committer(repository: repository, directory: target, prefix: "")
+            .commit(writes: snapshot.entries.mapValues(\.bytes), removals: [], before: Snapshot(), head: nil,
+                    message: "Import the Acme sample organization\n\nOrgsync-Operation: demo\n", author: author, committer: author)
         let report = Validator.validate(try SnapshotLoader.commit(commit, in: repository))
         return Result(directory: target, commit: commit, author: owner.email, fileCount: SampleOrganization.files.count,
                       report: report, sheet: BalanceSheet(report))

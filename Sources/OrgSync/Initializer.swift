@@ -38,7 +38,7 @@ public enum Initializer {
     /// without organization files. Nothing is left behind when it fails.
     public static func run(_ options: InitOptions) throws(OrgSyncError) -> InitResult {
         let directory = URL(fileURLWithPath: options.directory).standardizedFileURL.path
-        let orgID = options.id ?? slug(from: options.name)
+        let orgID = options.id ?? IdentifierKind.slug(from: options.name)
         guard IdentifierKind.slug.matches(orgID) else {
             throw OrgSyncError(.environment, "organization id '\(orgID)' is not valid: use \(IdentifierKind.slug.pattern); pass --id")
         }
@@ -88,7 +88,7 @@ public enum Initializer {
 
         do throws(OrgSyncError) {
             let identity = try ownerIdentity(options, repository)
-            let ownerID = slug(from: String(identity.email.prefix { $0 != "@" }))
+            let ownerID = IdentifierKind.slug(from: String(identity.email.prefix { $0 != "@" }))
             let files = try organizationFiles(options, orgID: orgID, owner: Member(id: ownerID, email: identity.email, name: identity.name, role: .owner))
 
             let report = Validator.validate(Snapshot(files: files))
@@ -96,12 +96,12 @@ public enum Initializer {
                 throw OrgSyncError(.refused, "the new organization would not be valid", diagnostics: report.diagnostics)
             }
             let paths = files.keys.sorted()
-            for path in paths {
-                try AtomicFile.write(Array((files[path] ?? "").utf8), to: directory + "/" + path)
-            }
             let signature = Signature(name: identity.name ?? ownerID, email: identity.email, time: options.now.seconds, offsetMinutes: 0)
             let message = "Initialize organization '\(options.name)'\n\nOrgsync-Operation: init\n"
-            let commit = try commitFiles(paths, message: message, author: signature, in: repository)
+            let head = try gitCall("cannot read HEAD") { try repository.headCommit() }
+            let commit = try Committer(repository: repository, directory: directory, prefix: "")
+                .commit(writes: files.mapValues { Array($0.utf8) }, removals: [], before: Snapshot(), head: head,
+                        message: message, author: signature, committer: signature)
             return InitResult(directory: directory, commit: commit, organization: orgID, owner: ownerID,
                               primary: options.primaryID, files: paths)
         } catch {
@@ -141,61 +141,6 @@ public enum Initializer {
             files[LedgerEvent.path(id: event.id, at: event.at)] = CanonicalYAML.render(event.yaml)
         }
         return files
-    }
-
-    /// Stages `paths`, writes a commit on top of HEAD and moves HEAD's branch only if it has not moved meanwhile.
-    ///
-    /// The index file is written before the branch moves, and put back byte for byte if the branch cannot
-    /// move, so a failure at any step leaves the index and the refs as they were.
-    static func commitFiles(_ paths: [String], message: String, author: Signature, in repository: GitKit.Repository) throws(OrgSyncError) -> ObjectID {
-        let indexPath = repository.gitDirectory + "/index"
-        let savedIndex = FileManager.default.contents(atPath: indexPath)
-        var indexWritten = false
-        do {
-            let head = try repository.headCommit()
-            let index = try repository.index()
-            let clean: Bool
-            if let head {
-                clean = try index.writeTree() == repository.commit(head).tree
-            } else {
-                clean = index.entryCount == 0
-            }
-            guard clean else {
-                throw OrgSyncError(.refused, "the index has staged changes; commit or unstage them before running orgsync")
-            }
-            for path in paths { try index.add(path: path) }
-            let tree = try index.writeTree()
-            let commit = try repository.createCommit(tree: tree, parents: head.map { [$0] } ?? [], author: author,
-                                                     committer: author, message: message)
-            try index.write()
-            indexWritten = true
-            try repository.updateReference(try repository.headReferenceName(), to: commit, expecting: head,
-                                           message: "orgsync: \(message.prefix { $0 != "\n" })")
-            return commit
-        } catch {
-            if indexWritten {
-                if let savedIndex {
-                    try? savedIndex.write(to: URL(fileURLWithPath: indexPath), options: .atomic)
-                } else {
-                    try? FileManager.default.removeItem(atPath: indexPath)
-                }
-            }
-            throw OrgSyncError.git("cannot commit", error)
-        }
-    }
-
-    /// A slug made from free text: lower case, runs of other characters turned into '-'.
-    public static func slug(from text: String) -> String {
-        var out = ""
-        for scalar in text.lowercased().unicodeScalars {
-            if ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) {
-                out.unicodeScalars.append(scalar)
-            } else if !out.isEmpty, !out.hasSuffix("-") {
-                out += "-"
-            }
-        }
-        while out.hasSuffix("-") { out.removeLast() }
-        return String(out.prefix(63))
     }
 }
 

@@ -39,3 +39,12 @@ public struct OrgSyncError: Error, CustomStringConvertible, Sendable {
         return OrgSyncError(.environment, "\(message): \(error)")
     }
 }
+
+/// Runs a git call, turning its error into an environment error that starts with `message`.
+func gitCall<T>(_ message: String, _ body: () throws -> T) throws(OrgSyncError) -> T {
+    do {
+        return try body()
+    } catch {
+        throw OrgSyncError.git(message, error)
+    }
+}

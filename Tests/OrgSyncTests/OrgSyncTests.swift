@@ -205,7 +205,7 @@ struct InitTests {
             #expect {
                 try Initializer.run(try options(directory))
             } throws: { error in
-                (error as? OrgSyncError)?.message == "the index has staged changes; commit or unstage them before running orgsync"
+                (error as? OrgSyncError)?.message == "the index has staged changes; commit or unstage them (git status) before running orgsync"
             }
             #expect(try git(["status", "--porcelain"], in: directory, home: scratch).stdout == "A  notes.txt\n")
             #expect(try filesBelow(directory).keys.sorted() == ["notes.txt"])

@@ -1,0 +1,162 @@
+import Foundation
+import GitKit
+import OrgModel
+
+/// Writes one commit of organization files, atomically: every orgsync command that writes goes through it.
+///
+/// The commit is built from git objects first (blobs, then the tree from HEAD's index plus the changes), so
+/// what is committed is exactly the bytes that were validated. Only then are the work tree, the index and
+/// the branch updated, in that order; the branch moves only if it still points where it did. If any step
+/// fails, the work tree and the index are put back byte for byte and the branch is untouched.
+struct Committer {
+    let repository: GitKit.Repository
+    /// The organization's folder, absolute.
+    let directory: String
+    /// The organization's folder inside the repository, as `path/`; empty at the root.
+    let prefix: String
+
+    /// Commits `writes` (organization path → bytes) and `removals` on top of `head`.
+    ///
+    /// `before` is the organization at `head`: each path the commit touches must be in the work tree exactly
+    /// as it is there (absent where it is absent), so that no uncommitted edit is overwritten.
+    func commit(writes: [String: [UInt8]], removals: Set<String>, before: Snapshot, head: ObjectID?,
+                message: String, author: Signature, committer: Signature) throws(OrgSyncError) -> ObjectID {
+        let index: GitKit.Index = try gitCall("cannot read the index") { try repository.index() }
+        try requireClean(index, head: head)
+        let touched = Set(writes.keys).union(removals).sorted()
+        for path in touched { try requireUnchanged(path, before: before[path], exists: before.entries[path] != nil) }
+
+        let commit: ObjectID
+        do {
+            for (path, bytes) in writes.sorted(by: { $0.key < $1.key }) {
+                let blob = try repository.writeBlob(bytes)
+                try index.add(path: prefix + path, blob: blob)
+            }
+            for path in removals.sorted() { try index.remove(path: prefix + path) }
+            let tree = try index.writeTree()
+            commit = try repository.createCommit(tree: tree, parents: head.map { [$0] } ?? [], author: author, committer: committer, message: message)
+        } catch {
+            try? index.read(force: true) // drop the staged changes from the in-memory index
+            throw OrgSyncError.git("cannot write the commit", error)
+        }
+
+        let indexPath = repository.gitDirectory + "/index"
+        let savedIndex = FileManager.default.contents(atPath: indexPath)
+        var workTree = WorkTreeChange(directory: directory)
+        do throws(OrgSyncError) {
+            for path in touched {
+                if let bytes = writes[path] { try workTree.write(bytes, to: path) } else { try workTree.remove(path) }
+            }
+            try gitCall("cannot write the index") { try index.write() }
+            try moveBranch(to: commit, from: head, message: message)
+        } catch {
+            workTree.rollBack()
+            if let savedIndex {
+                try? savedIndex.write(to: URL(fileURLWithPath: indexPath), options: .atomic)
+            } else {
+                try? FileManager.default.removeItem(atPath: indexPath)
+            }
+            try? index.read(force: true)
+            throw error
+        }
+        return commit
+    }
+
+    /// Moves HEAD's branch (or a detached HEAD) from `head` to `commit`, only if it is still at `head`.
+    private func moveBranch(to commit: ObjectID, from head: ObjectID?, message: String) throws(OrgSyncError) {
+        do {
+            try repository.updateReference(try repository.headReferenceName(), to: commit, expecting: head,
+                                           message: "orgsync: \(message.prefix { $0 != "\n" })")
+        } catch let error as GitError where error.isReferenceMismatch {
+            throw OrgSyncError(.refused, "the branch moved while orgsync was working (another commit landed); nothing was changed: run the command again",
+                               cause: error)
+        } catch {
+            throw OrgSyncError.git("cannot move the branch", error)
+        }
+    }
+
+    /// Refuses while the index differs from HEAD: the commit must hold the operation and nothing else.
+    private func requireClean(_ index: GitKit.Index, head: ObjectID?) throws(OrgSyncError) {
+        let clean: Bool = try gitCall("cannot read the index") {
+            guard let head else { return index.entryCount == 0 }
+            return try index.writeTree() == repository.commit(head).tree
+        }
+        guard clean else {
+            throw OrgSyncError(.refused, "the index has staged changes; commit or unstage them (git status) before running orgsync")
+        }
+    }
+
+    /// Refuses when the work tree's file at `path` is not what HEAD has.
+    private func requireUnchanged(_ path: String, before: [UInt8]?, exists: Bool) throws(OrgSyncError) {
+        let fullPath = directory + "/" + path
+        var info = stat()
+        guard lstat(fullPath, &info) == 0 else {
+            guard exists else { return }
+            throw OrgSyncError(.refused, "\(path) is deleted in the work tree but not committed; restore it (git restore \(path)) or commit the deletion first")
+        }
+        guard info.st_mode & S_IFMT == S_IFREG, let before, FileManager.default.contents(atPath: fullPath).map([UInt8].init) == before else {
+            let what = exists ? "has uncommitted changes" : "exists in the work tree but is not committed"
+            throw OrgSyncError(.refused, "\(path) \(what), and this operation writes it; commit, stash or move it first (git status)")
+        }
+    }
+}
+
+/// Files written in the work tree, with what is needed to put each back.
+private struct WorkTreeChange {
+    let directory: String
+    private var originals: [(path: String, bytes: [UInt8]?, permissions: mode_t)] = []
+    private var createdFolders: [String] = []
+
+    init(directory: String) { self.directory = directory }
+
+    mutating func write(_ bytes: [UInt8], to path: String) throws(OrgSyncError) {
+        try remember(path)
+        var folder = (directory + "/" + path as NSString).deletingLastPathComponent
+        var missing: [String] = []
+        while !FileManager.default.fileExists(atPath: folder), folder.count > directory.count {
+            missing.append(folder)
+            folder = (folder as NSString).deletingLastPathComponent
+        }
+        createdFolders.append(contentsOf: missing)
+        try AtomicFile.write(bytes, to: directory + "/" + path)
+    }
+
+    mutating func remove(_ path: String) throws(OrgSyncError) {
+        try remember(path)
+        let fullPath = directory + "/" + path
+        guard unlink(fullPath) == 0 || errno == ENOENT else {
+            throw OrgSyncError(.environment, "cannot remove '\(fullPath)': \(String(cString: strerror(errno)))")
+        }
+        // Like git, leave no empty folders behind.
+        var folder = (fullPath as NSString).deletingLastPathComponent
+        while folder.count > directory.count, rmdir(folder) == 0 {
+            folder = (folder as NSString).deletingLastPathComponent
+        }
+    }
+
+    private mutating func remember(_ path: String) throws(OrgSyncError) {
+        let fullPath = directory + "/" + path
+        var info = stat()
+        if lstat(fullPath, &info) == 0 {
+            guard let data = FileManager.default.contents(atPath: fullPath) else {
+                throw OrgSyncError(.environment, "cannot read '\(fullPath)'; check its permissions")
+            }
+            originals.append((path, [UInt8](data), info.st_mode & 0o7777))
+        } else {
+            originals.append((path, nil, 0))
+        }
+    }
+
+    /// Puts every file back as it was, and removes the folders that writing created.
+    func rollBack() {
+        for original in originals.reversed() {
+            let fullPath = directory + "/" + original.path
+            if let bytes = original.bytes {
+                try? AtomicFile.write(bytes, to: fullPath, permissions: original.permissions)
+            } else {
+                unlink(fullPath)
+            }
+        }
+        for folder in createdFolders.sorted(by: { $0.count > $1.count }) { rmdir(folder) }
+    }
+}
