@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
     ],
     targets: [
         .systemLibrary(
@@ -20,7 +21,10 @@ let package = Package(
             providers: [.apt(["libgit2-dev"])]
         ),
         .target(name: "GitKit", dependencies: ["CLibGit2"]),
-        .target(name: "OrgModel", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "OrgModel", dependencies: [
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .target(name: "OrgSync", dependencies: ["OrgModel", "GitKit"]),
         .executableTarget(
             name: "orgsync",
@@ -29,7 +33,7 @@ let package = Package(
         .target(name: "OrgTestSupport", path: "Tests/Support"),
         .testTarget(name: "OrgModelTests", dependencies: ["OrgModel", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "GitKitTests", dependencies: ["GitKit"]),
-        .testTarget(name: "OrgSyncTests", dependencies: ["OrgSync", "OrgTestSupport"]),
+        .testTarget(name: "OrgSyncTests", dependencies: ["OrgSync", "OrgTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "CLITests", dependencies: ["orgsync", "OrgModel", "OrgTestSupport"]),
     ]
 )

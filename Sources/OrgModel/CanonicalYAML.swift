@@ -51,6 +51,45 @@ public enum CanonicalYAML {
         return out
     }
 
+    /// The canonical text of a document in `format`: YAML, or JSON with the same key order, two-space
+    /// indent and one trailing newline, for organizations kept in `.json` files.
+    public static func render(_ node: YAMLNode, as format: FileFormat) -> String {
+        switch format {
+        case .yaml: return render(node)
+        case .json:
+            var out = ""
+            writeJSON(node, indent: 0, to: &out)
+            return out + "\n"
+        }
+    }
+
+    private static func writeJSON(_ node: YAMLNode, indent: Int, to out: inout String) {
+        let pad = String(repeating: "  ", count: indent + 1)
+        switch node {
+        case .plain(let text):
+            // Plain scalars are numbers, booleans and times, whose form the writer controls.
+            out += ["true", "false", "null"].contains(text) || DataValue.isJSONNumber(text) ? text : quoted(text)
+        case .string(let text): out += quoted(text)
+        case .null: out += "null"
+        case .list(let items):
+            guard !items.isEmpty else { out += "[]"; return }
+            out += "["
+            for (index, item) in items.enumerated() {
+                out += (index > 0 ? "," : "") + "\n" + pad
+                writeJSON(item, indent: indent + 1, to: &out)
+            }
+            out += "\n" + String(repeating: "  ", count: indent) + "]"
+        case .map(let entries):
+            guard !entries.isEmpty else { out += "{}"; return }
+            out += "{"
+            for (index, (key, value)) in entries.enumerated() {
+                out += (index > 0 ? "," : "") + "\n" + pad + quoted(key) + ": "
+                writeJSON(value, indent: indent + 1, to: &out)
+            }
+            out += "\n" + String(repeating: "  ", count: indent) + "}"
+        }
+    }
+
     private static func writeMap(_ entries: [(String, YAMLNode)], indent: Int, to out: inout String) {
         let pad = String(repeating: " ", count: indent)
         for (key, value) in entries {

@@ -79,3 +79,40 @@ extension ProviderKey {
         return map.node
     }
 }
+
+/// Which provider key a workspace uses for a provider (R14), and why.
+public struct ProviderResolution: Equatable, Sendable {
+    public enum Source: String, Sendable {
+        /// The workspace pins this key for the provider.
+        case pin
+        /// The organization's default key for the provider, which the workspace has not disabled.
+        case orgDefault = "default"
+    }
+    public var key: ProviderKey
+    public var source: Source
+}
+
+extension Organization {
+    /// The key `workspace` uses for `provider`: its pin, else the org default that it has not disabled (R14).
+    public func resolveProvider(_ provider: String, for workspaceID: String) -> Result<ProviderResolution, OperationRefusal> {
+        guard let workspace = workspace(workspaceID), !workspace.isDeleted else {
+            return .failure(OperationRefusal("no workspace '\(workspaceID)'; list them with 'orgsync workspace list'"))
+        }
+        if let pinned = workspace.providers.pin[provider], let key = providerKeys.first(where: { $0.id == pinned }) {
+            return .success(ProviderResolution(key: key, source: .pin))
+        }
+        let candidates = providerKeys.filter { $0.provider == provider }
+        guard !candidates.isEmpty else {
+            let known = Set(providerKeys.map(\.provider)).sorted()
+            return .failure(OperationRefusal("no provider key for '\(provider)' in providers.yaml" + (known.isEmpty ? "" : " (providers: \(known.joined(separator: ", ")))")
+                + "; add one with 'orgsync provider add ID --provider \(provider) --secret-ref env:NAME --default'"))
+        }
+        guard let fallback = candidates.first(where: \.isDefault) else {
+            return .failure(OperationRefusal("workspace '\(workspaceID)' pins no key for '\(provider)' and the organization has no default for it; pin one with 'orgsync provider pin --workspace \(workspaceID) --key ID' (keys: \(candidates.map(\.id).joined(separator: ", ")))"))
+        }
+        guard !workspace.providers.disabled.contains(fallback.id) else {
+            return .failure(OperationRefusal("workspace '\(workspaceID)' has disabled '\(fallback.id)', the default key for '\(provider)', and pins no other; pin one with 'orgsync provider pin --workspace \(workspaceID) --key ID'"))
+        }
+        return .success(ProviderResolution(key: fallback, source: .orgDefault))
+    }
+}

@@ -1,10 +1,8 @@
-import OrgModel
-
 /// Generates ULIDs for ledger events and usage records: 48 bits of milliseconds, then 80 random bits
 /// from the system's CSPRNG, in Crockford base32.
 ///
-/// Ids made by one generator for the same millisecond increase, so events a single operation writes
-/// at one `at` replay in the order they were made.
+/// The ids one generator makes always increase, so events a single operation writes at one `at` replay in
+/// the order they were made; an id for a time earlier than the last id's continues from the last id.
 public struct ULIDGenerator: Sendable {
     private var lastMilliseconds: UInt64 = 0
     private var lastRandom: (high: UInt16, low: UInt64) = (0, 0)
@@ -13,11 +11,12 @@ public struct ULIDGenerator: Sendable {
 
     private static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
 
-    /// A new id for `time`, greater than every id this generator made before for the same millisecond.
+    /// A new id for `time`, greater than every id this generator made or resumed after before: when `time`
+    /// is not later than the last id's millisecond, the id continues from that id.
     public mutating func next(at time: Timestamp) -> String {
         let milliseconds = UInt64(max(0, time.seconds)) * 1000 + UInt64(time.nanoseconds / 1_000_000)
         var random = SystemRandomNumberGenerator()
-        if milliseconds == lastMilliseconds {
+        if milliseconds <= lastMilliseconds, lastMilliseconds > 0 {
             // Increment the 80-bit random part; it has room for 2^80 ids per millisecond.
             let (low, carry) = lastRandom.low.addingReportingOverflow(1)
             lastRandom = (carry ? lastRandom.high &+ 1 : lastRandom.high, low)
@@ -26,7 +25,29 @@ public struct ULIDGenerator: Sendable {
             // Keep the top bit clear so increments cannot overflow in practice.
             lastRandom = (UInt16.random(in: 0...0x7FFF, using: &random), UInt64.random(in: 0...UInt64.max, using: &random))
         }
-        return Self.encode(milliseconds: milliseconds, high: lastRandom.high, low: lastRandom.low)
+        return Self.encode(milliseconds: lastMilliseconds, high: lastRandom.high, low: lastRandom.low)
+    }
+
+    /// Makes every later id greater than `id`, an existing ULID, so that new events replay after it when
+    /// they share its time. Ids that are not ULIDs are ignored.
+    public mutating func resume(after id: String) {
+        guard IdentifierKind.ulid.matches(id) else { return }
+        var milliseconds: UInt64 = 0
+        var high: UInt16 = 0
+        var low: UInt64 = 0
+        for (index, byte) in id.utf8.enumerated() {
+            guard let value = Self.alphabet.firstIndex(of: byte) else { return }
+            if index < 10 {
+                milliseconds = milliseconds << 5 | UInt64(value)
+            } else {
+                high = high << 5 | UInt16(low >> 59)
+                low = low << 5 | UInt64(value)
+            }
+        }
+        if (milliseconds, high, low) > (lastMilliseconds, lastRandom.high, lastRandom.low) {
+            lastMilliseconds = milliseconds
+            lastRandom = (high, low)
+        }
     }
 
     static func encode(milliseconds: UInt64, high: UInt16, low: UInt64) -> String {

@@ -1,0 +1,78 @@
+import Crypto
+
+/// Workspace API key secrets (R15): made from the system's CSPRNG, shown once, and stored only as a prefix
+/// and a SHA-256 hash.
+public enum APIKeySecret {
+    /// The number of random base62 characters after `osk_`: about 238 bits.
+    public static let randomLength = 40
+    /// How many characters after `osk_` the stored prefix keeps, so people can tell keys apart.
+    static let prefixLength = 6
+
+    private static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
+
+    /// A new secret: `osk_` and `randomLength` base62 characters, each drawn uniformly from the system's CSPRNG.
+    public static func generate() -> String {
+        var random = SystemRandomNumberGenerator()
+        var characters = Array(APIKey.secretPrefix.utf8)
+        while characters.count < APIKey.secretPrefix.utf8.count + randomLength {
+            // 62 × 4 = 248: bytes at or above it are dropped, so every character is equally likely.
+            let byte = UInt8.random(in: 0...UInt8.max, using: &random)
+            if byte < 248 { characters.append(alphabet[Int(byte % 62)]) }
+        }
+        return String(decoding: characters, as: UTF8.self)
+    }
+
+    /// What the repository keeps of `secret`: `sha256:` and the hex digest of its UTF-8 bytes.
+    public static func hash(of secret: String) -> String {
+        "sha256:" + SHA256.hash(data: Array(secret.utf8)).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+
+    /// The start of `secret` that is stored beside its hash, such as `osk_7fQ2aZ`.
+    public static func prefix(of secret: String) -> String {
+        String(secret.prefix(APIKey.secretPrefix.count + prefixLength))
+    }
+
+    /// Whether `a` and `b` are equal, in a time that depends only on their lengths.
+    static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+        let a = Array(a.utf8), b = Array(b.utf8)
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for index in a.indices { difference |= a[index] ^ b[index] }
+        return difference == 0
+    }
+}
+
+/// The answer to "whose key is this?" (R15).
+public enum KeyVerdict: Equatable, Sendable {
+    case valid(workspace: String, key: String)
+    /// No live workspace holds a key with this secret.
+    case invalid
+    case expired(workspace: String, key: String, at: Timestamp)
+    case revoked(workspace: String, key: String, at: Timestamp)
+
+    public var isValid: Bool {
+        if case .valid = self { return true }
+        return false
+    }
+}
+
+extension Organization {
+    /// Which workspace `secret` belongs to at `now`. The secret's hash is compared with every stored hash in
+    /// constant time, without stopping at a match, so timing tells nothing about which keys exist.
+    public func verify(secret: String, at now: Timestamp) -> KeyVerdict {
+        let hash = APIKeySecret.hash(of: secret)
+        var found: (Workspace, APIKey)?
+        for workspace in workspaces where !workspace.isDeleted {
+            for key in workspace.keys where APIKeySecret.constantTimeEquals(key.hash, hash) {
+                found = (workspace, key)
+            }
+        }
+        guard let (workspace, key) = found else { return .invalid }
+        if let revoked = key.revokedAt, revoked <= now { return .revoked(workspace: workspace.id, key: key.id, at: revoked) }
+        if let expires = key.expiresAt, expires <= now { return .expired(workspace: workspace.id, key: key.id, at: expires) }
+        return .valid(workspace: workspace.id, key: key.id)
+    }
+}

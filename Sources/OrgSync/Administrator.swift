@@ -1,0 +1,105 @@
+import Foundation
+import GitKit
+import OrgModel
+
+/// A workspace balance an operation changed.
+public struct BalanceChange: Sendable, Equatable {
+    public var workspace: String
+    /// Nil for a workspace the operation creates.
+    public var before: Credits?
+    /// Nil for a workspace the operation deletes.
+    public var after: Credits?
+}
+
+/// What an operation did, or would do with `--dry-run`.
+public struct OperationOutcome: Sendable {
+    public var edit: Edit
+    /// The member who made it, and the email they acted as.
+    public var actor: Member
+    public var actorEmail: String
+    /// The new commit; nil for a dry run.
+    public var commit: ObjectID?
+    /// The organization paths the edit adds, changes and removes, sorted.
+    public var added: [String]
+    public var changed: [String]
+    public var removed: [String]
+    public var balances: [BalanceChange]
+    /// Warnings of the new state, such as a mode event that changes nothing.
+    public var warnings: [Diagnostic]
+}
+
+/// Carries out admin operations (SPEC §9) on the organization around a folder: each one reads HEAD, plans
+/// the edit, validates the new state, its transition and the actor's rights, and only then writes and
+/// commits, moving the branch only if it has not moved meanwhile.
+public struct Administrator {
+    public let reader: StateReader
+    /// The email to act as (`--as`); the git identity when nil.
+    public let actorEmail: String?
+
+    public init(reader: StateReader, actorEmail: String? = nil) {
+        self.reader = reader
+        self.actorEmail = actorEmail
+    }
+
+    /// Performs `operation` at `now`. With `dryRun`, everything is checked and nothing is written.
+    public func perform(_ operation: AdminOperation, dryRun: Bool = false, now: Timestamp = .now()) throws(OrgSyncError) -> OperationOutcome {
+        let repository = try reader.repository()
+        guard let head = try gitCall("cannot read HEAD", { try repository.headCommit() }) else {
+            throw OrgSyncError(.environment, "the repository has no commits yet; create the organization with 'orgsync init'")
+        }
+        let prefix = reader.prefix(in: repository)
+        let checker = CommitChecker(repository: repository, prefix: prefix)
+        let parent = try checker.state(at: head)
+        guard parent.snapshot.hasOrganizationFiles else {
+            throw OrgSyncError(.environment, "HEAD has no organization in \(reader.directory); create one with 'orgsync init' or pass --repo")
+        }
+        let email = try GitIdentity.actingEmail(actorEmail, in: repository)
+        guard let actor = parent.activeMember(email: email) else {
+            throw OrgSyncError(.refused, "'\(email)' is not an active member of the organization, so it may change nothing; act as a member (git config user.email, or --as EMAIL)")
+        }
+
+        let edit: Edit
+        do throws(OperationRefusal) {
+            edit = try operation.plan(on: parent, by: actor, at: now)
+        } catch {
+            throw OrgSyncError(.refused, error.message)
+        }
+        let result = OrgState(edit.applied(to: parent.snapshot))
+        let diagnostics = CommitChecker.diagnostics(from: [parent], base: nil, to: result, author: email)
+        let errors = diagnostics.filter { $0.severity == .error }
+        guard errors.isEmpty else {
+            let inherited = parent.report.diagnostics.filter { $0.severity == .error }
+            let fresh = errors.filter { !inherited.contains($0) }
+            if fresh.isEmpty {
+                throw OrgSyncError(.refused, "HEAD already breaks \(inherited.count == 1 ? "a rule" : "\(inherited.count) rules"), so no operation can produce a valid state; fix them first (orgsync validate --rev HEAD)")
+            }
+            throw OrgSyncError(.refused, "\(edit.operation.command) refused: the result would break \(fresh.count == 1 ? "a rule" : "\(fresh.count) rules") (above); nothing was written",
+                               diagnostics: fresh)
+        }
+
+        var outcome = OperationOutcome(
+            edit: edit, actor: actor, actorEmail: email, commit: nil,
+            added: edit.writes.keys.filter { parent.snapshot.entries[$0] == nil }.sorted(),
+            changed: edit.writes.keys.filter { parent.snapshot.entries[$0] != nil }.sorted(),
+            removed: edit.removals.sorted(),
+            balances: Self.balanceChanges(parent.report.replay, result.report.replay),
+            warnings: diagnostics.filter { $0.severity == .warning && !parent.report.diagnostics.contains($0) })
+        guard !dryRun else { return outcome }
+
+        let author = Signature(name: actor.name ?? actor.id, email: email, time: now.seconds, offsetMinutes: 0)
+        let committer = GitIdentity.author(of: repository).map { Signature(name: $0.name ?? $0.email, email: $0.email, time: now.seconds, offsetMinutes: 0) } ?? author
+        outcome.commit = try Committer(repository: repository, directory: reader.directory, prefix: prefix)
+            .commit(writes: edit.writes, removals: edit.removals, before: parent.snapshot, head: head,
+                    message: edit.commitMessage, author: author, committer: committer)
+        return outcome
+    }
+
+    /// Every workspace whose balance differs between the two replays.
+    static func balanceChanges(_ before: LedgerReplay?, _ after: LedgerReplay?) -> [BalanceChange] {
+        let old = before?.balances ?? [:], new = after?.balances ?? [:]
+        return Set(old.keys).union(new.keys).sorted().compactMap { id in
+            // A new workspace starts at zero: that is not a change worth showing.
+            old[id] == new[id] || (old[id] == nil && new[id] == .zero) ? nil : BalanceChange(workspace: id, before: old[id], after: new[id])
+        }
+    }
+}
