@@ -3,14 +3,16 @@ import Foundation
 import OrgModel
 import OrgSync
 
-extension Credits: ExpressibleByArgument {
-    public init?(argument: String) {
-        guard let amount = try? Credits(parsing: argument) else { return nil }
-        self = amount
+extension CreditMode: ExpressibleByArgument {}
+
+/// Parses a `--credits` value, saying what is wrong with a bad one (F2).
+func creditsArgument(_ text: String) throws -> Credits {
+    do {
+        return try Credits(parsing: text)
+    } catch {
+        throw ValidationError("\(error)") // ArgumentParser names the option and the value before it
     }
 }
-
-extension CreditMode: ExpressibleByArgument {}
 
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -41,7 +43,7 @@ struct Init: ParsableCommand {
     @Option(help: "The credit mode to start in: shared or budget.")
     var mode: CreditMode = .shared
 
-    @Option(help: ArgumentHelp("Credits to add to the Primary Workspace at once.", valueName: "n"))
+    @Option(help: ArgumentHelp("Credits to add to the Primary Workspace at once.", valueName: "n"), transform: creditsArgument)
     var credits: Credits?
 
     @Option(help: ArgumentHelp("The Primary Workspace's id.", valueName: "id"))

@@ -17,7 +17,11 @@ struct Orgsync: ParsableCommand {
         Exit codes: 0 success; 1 validation failure or refused operation; 2 usage or environment error.
         """,
         version: "0.1.0",
-        subcommands: [Init.self, Validate.self, Status.self, Balances.self, Hooks.self, MergeDriver.self, Demo.self]
+        subcommands: [
+            Init.self, Validate.self, Status.self, Balances.self,
+            WorkspaceCommand.self, MemberCommand.self, Topup.self, TransferCommand.self, Mode.self, KeyCommand.self, ProviderCommand.self,
+            Hooks.self, MergeDriver.self, Demo.self,
+        ]
     )
 }
 
