@@ -97,8 +97,10 @@ public struct Edit: Sendable {
 
     /// The commit message: the summary, the notes, and the `Orgsync-Operation` and `Orgsync-Event` trailers.
     public var commitMessage: String {
-        var message = summary + "\n\n"
-        if !notes.isEmpty { message += notes.map { "- \($0)" }.joined(separator: "\n") + "\n\n" }
+        // Names are free text: a line break in one must not end the subject or forge a trailer.
+        func oneLine(_ text: String) -> String { String(text.map { $0.isNewline || $0 == "\0" ? " " : $0 }) }
+        var message = oneLine(summary) + "\n\n"
+        if !notes.isEmpty { message += notes.map { "- \(oneLine($0))" }.joined(separator: "\n") + "\n\n" }
         message += "Orgsync-Operation: \(operation.name)\n"
         for event in events { message += "Orgsync-Event: \(event)\n" }
         return message

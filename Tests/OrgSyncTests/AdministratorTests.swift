@@ -121,6 +121,16 @@ struct AdministratorTests {
         }
     }
 
+    @Test("a line break in a name cannot end the commit subject or forge a trailer")
+    func namesStayOnOneLine() throws {
+        try withOrg { org in
+            try org.perform(.createWorkspace(id: "lab", name: "Lab\n\nOrgsync-Operation: transfer"))
+            #expect(try org.git(["log", "-1", "--format=%s%n%(trailers:key=Orgsync-Operation,valueonly)"])
+                == "Create workspace 'lab' (Lab  Orgsync-Operation: transfer)\nworkspace-create\n\n")
+            #expect(org.file("workspaces/lab.yaml") == "id: lab\nname: \"Lab\\n\\nOrgsync-Operation: transfer\"\n")
+        }
+    }
+
     @Test("transfer writes one event, names it in a trailer, and moves exact balances")
     func transfer() throws {
         try withOrg { org in
