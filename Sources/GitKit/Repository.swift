@@ -369,6 +369,22 @@ public final class Repository {
         return Index(pointer: index, repository: self)
     }
 
+    /// Whether `path` (relative to the working directory) differs in the index or the working directory from
+    /// HEAD, as `git status` sees it: through the checkout filters (`core.autocrlf`, `.gitattributes`), with
+    /// untracked and deleted files counting as changes. A path that exists nowhere has no changes.
+    public func hasLocalChanges(_ path: String) throws -> Bool {
+        try withCheckedCString(path, "path", function: "git_status_file") { path in
+            var flags: UInt32 = 0
+            let result = git_status_file(&flags, pointer, path)
+            if result == GIT_ENOTFOUND.rawValue {
+                git_error_clear()
+                return false
+            }
+            try check(result, function: "git_status_file")
+            return flags & ~GIT_STATUS_IGNORED.rawValue != GIT_STATUS_CURRENT.rawValue
+        }
+    }
+
     /// Stores `bytes` as a blob and returns its id.
     public func writeBlob(_ bytes: [UInt8]) throws -> ObjectID {
         var oid = git_oid()

@@ -45,6 +45,29 @@ public enum APIKeySecret {
     }
 }
 
+/// A new API key's secret. It prints as redacted, so logging or dumping an `Edit` never shows it; read
+/// `value` to hand it to the person who made the key.
+public struct SecretText: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public let value: String
+    public init(_ value: String) { self.value = value }
+    public var description: String { "\(APIKey.secretPrefix)… (redacted)" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: []) }
+}
+
+extension APIKey {
+    /// Whether a key works at `now`.
+    public enum Status: String, Sendable {
+        case active, expired, revoked
+    }
+
+    public func status(at now: Timestamp) -> Status {
+        if let revokedAt, revokedAt <= now { return .revoked }
+        if let expiresAt, expiresAt <= now { return .expired }
+        return .active
+    }
+}
+
 /// The answer to "whose key is this?" (R15).
 public enum KeyVerdict: Equatable, Sendable {
     case valid(workspace: String, key: String)
@@ -71,8 +94,10 @@ extension Organization {
             }
         }
         guard let (workspace, key) = found else { return .invalid }
-        if let revoked = key.revokedAt, revoked <= now { return .revoked(workspace: workspace.id, key: key.id, at: revoked) }
-        if let expires = key.expiresAt, expires <= now { return .expired(workspace: workspace.id, key: key.id, at: expires) }
-        return .valid(workspace: workspace.id, key: key.id)
+        switch key.status(at: now) {
+        case .revoked: return .revoked(workspace: workspace.id, key: key.id, at: key.revokedAt ?? now)
+        case .expired: return .expired(workspace: workspace.id, key: key.id, at: key.expiresAt ?? now)
+        case .active: return .valid(workspace: workspace.id, key: key.id)
+        }
     }
 }

@@ -80,7 +80,7 @@ public struct Edit: Sendable {
     /// Side effects worth saying, such as a default provider key moving to the new key.
     public var notes: [String] = []
     /// The secret of a new API key: shown once to the person who made it, never written anywhere.
-    public var secret: String?
+    public var secret: SecretText?
 
     init(_ operation: AdminOperation, summary: String) {
         self.operation = operation
@@ -172,6 +172,7 @@ private struct Planner {
                     ? "member '\(id)' already exists (\(existing.email)); choose another id"
                     : "member '\(id)' was removed at \(existing.removed?.at.description ?? ""), and member ids are not reused; choose another id")
             }
+            if let name { try requireName(name, what: "member") }
             let member = Member(id: id, email: email, name: name, role: role)
             var edit = Edit(operation, summary: "Add member '\(id)' (\(email)) as \(role.rawValue)")
             write(member.yaml, to: Member.path(for: id), in: &edit)
@@ -229,7 +230,7 @@ private struct Planner {
         case .unassign(let memberID, let workspaceID):
             var workspace = try liveWorkspace(workspaceID)
             guard workspace.members.contains(where: { $0.member == memberID }) else {
-                throw OperationRefusal("'\(memberID)' is not assigned to workspace '\(workspaceID)'\(hint(memberID, workspace.members.map(\.member)))")
+                throw OperationRefusal("'\(memberID)' is not assigned to workspace '\(workspaceID)'\(Suggestion.hint(memberID, workspace.members.map(\.member)))")
             }
             workspace.members.removeAll { $0.member == memberID }
             var edit = Edit(operation, summary: "Unassign '\(memberID)' from workspace '\(workspaceID)'")
@@ -280,14 +281,14 @@ private struct Planner {
                                          createdBy: actor.id, createdAt: now, expiresAt: expiresAt))
             var edit = Edit(operation, summary: "Create API key '\(id)' (\(name)) for workspace '\(workspaceID)'")
             write(workspace, in: &edit)
-            edit.secret = secret
+            edit.secret = SecretText(secret)
             return edit
 
         case .revokeKey(let id):
             guard var workspace = org.workspaces.first(where: { !$0.isDeleted && $0.keys.contains { $0.id == id } }),
                   let index = workspace.keys.firstIndex(where: { $0.id == id }) else {
                 let all = org.workspaces.flatMap { $0.keys.map(\.id) }
-                throw OperationRefusal("no API key '\(id)'\(hint(id, all)); list them with 'orgsync key list'")
+                throw OperationRefusal("no API key '\(id)'\(Suggestion.hint(id, all)); list them with 'orgsync key list'")
             }
             if let revoked = workspace.keys[index].revokedAt, revoked <= now {
                 throw OperationRefusal("API key '\(id)' was already revoked at \(revoked)")
@@ -310,7 +311,8 @@ private struct Planner {
                 edit.notes.append("'\(id)' replaces '\(keys[index].id)' as the default key for \(provider)")
             }
             keys.append(ProviderKey(id: id, provider: provider, secretRef: secretRef, isDefault: isDefault))
-            write(ProviderKey.yaml(keys), to: org.providerKeys.first?.source.path ?? ProviderKey.path, in: &edit)
+            let path = state.snapshot.entries["providers.json"] != nil ? "providers.json" : ProviderKey.path
+            write(ProviderKey.yaml(keys), to: path, in: &edit)
             return edit
 
         case .pinProvider(let workspaceID, let keyID):
@@ -408,15 +410,15 @@ private struct Planner {
 
     private func requireName(_ name: String, what: String) throws(OperationRefusal) {
         guard !name.allSatisfy(\.isWhitespace) else { throw OperationRefusal("the \(what) needs a name: pass --name") }
+        guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw OperationRefusal("the \(what) name contains a line break or another control character; use one line of text")
+        }
     }
 
-    private func hint(_ id: String, _ candidates: [String]) -> String {
-        Suggestion.closest(to: id, among: candidates).map { "; did you mean '\($0)'?" } ?? ""
-    }
 
     private func liveWorkspace(_ id: String) throws(OperationRefusal) -> Workspace {
         guard let workspace = org.workspace(id) else {
-            throw OperationRefusal("no workspace '\(id)'\(hint(id, org.workspaces.filter { !$0.isDeleted }.map(\.id))); list them with 'orgsync workspace list'")
+            throw OperationRefusal("no workspace '\(id)'\(Suggestion.hint(id, org.workspaces.filter { !$0.isDeleted }.map(\.id))); list them with 'orgsync workspace list'")
         }
         if let tombstone = workspace.deleted { throw OperationRefusal("workspace '\(id)' was deleted at \(tombstone.at)") }
         return workspace
@@ -424,7 +426,7 @@ private struct Planner {
 
     private func activeMember(_ id: String) throws(OperationRefusal) -> Member {
         guard let member = org.member(id) else {
-            throw OperationRefusal("no member '\(id)'\(hint(id, org.members.filter(\.isActive).map(\.id))); list them with 'orgsync member list'")
+            throw OperationRefusal("no member '\(id)'\(Suggestion.hint(id, org.members.filter(\.isActive).map(\.id))); list them with 'orgsync member list'")
         }
         if let removal = member.removed { throw OperationRefusal("member '\(id)' was removed at \(removal.at)") }
         return member
@@ -438,7 +440,7 @@ private struct Planner {
 
     private func providerKey(_ id: String) throws(OperationRefusal) -> ProviderKey {
         guard let key = org.providerKeys.first(where: { $0.id == id }) else {
-            throw OperationRefusal("no provider key '\(id)' in providers.yaml\(hint(id, org.providerKeys.map(\.id))); add it with 'orgsync provider add'")
+            throw OperationRefusal("no provider key '\(id)' in providers.yaml\(Suggestion.hint(id, org.providerKeys.map(\.id))); add it with 'orgsync provider add'")
         }
         return key
     }

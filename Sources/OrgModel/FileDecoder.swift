@@ -194,6 +194,11 @@ extension SourceNode {
 
 /// Did-you-mean suggestions by edit distance.
 public enum Suggestion {
+    /// "; did you mean 'x'?" for a likely typo of one of `candidates`, or nothing.
+    public static func hint(_ word: String, _ candidates: [String]) -> String {
+        closest(to: word, among: candidates).map { "; did you mean '\($0)'?" } ?? ""
+    }
+
     /// The candidate closest to `word`, if it is close enough to be a likely typo.
     public static func closest(to word: String, among candidates: [String]) -> String? {
         let lowered = word.lowercased()

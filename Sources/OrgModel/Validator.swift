@@ -55,14 +55,9 @@ public enum Validator {
         return out
     }
 
-    /// A did-you-mean suffix for an unknown id.
-    private static func hint(_ id: String, _ candidates: [String]) -> String {
-        Suggestion.closest(to: id, among: candidates).map { "; did you mean '\($0)'?" } ?? ""
-    }
-
     private static func memberReference(_ id: String, _ org: Organization, what: String, at location: SourceLocation) -> Diagnostic? {
         guard org.member(id) == nil, !org.isUnreadable("members", id) else { return nil }
-        return .error(.reference, "\(what) '\(id)' names no member of the organization\(hint(id, org.members.map(\.id))); add members/\(id).yaml or fix the id",
+        return .error(.reference, "\(what) '\(id)' names no member of the organization\(Suggestion.hint(id, org.members.map(\.id))); add members/\(id).yaml or fix the id",
                       at: location)
     }
 
@@ -128,7 +123,7 @@ public enum Validator {
             for (provider, keyID) in workspace.providers.pin.sorted(by: { $0.key < $1.key }) {
                 let field = "providers.pin.\(provider)"
                 guard let key = org.providerKeys.first(where: { $0.id == keyID }) else {
-                    out.append(.error(.reference, "pinned provider key '\(keyID)' is not in providers.yaml\(hint(keyID, org.providerKeys.map(\.id)))",
+                    out.append(.error(.reference, "pinned provider key '\(keyID)' is not in providers.yaml\(Suggestion.hint(keyID, org.providerKeys.map(\.id)))",
                                       at: workspace.source[field]))
                     continue
                 }
@@ -142,7 +137,7 @@ public enum Validator {
                 }
             }
             for (index, keyID) in workspace.providers.disabled.enumerated() where !org.providerKeys.contains(where: { $0.id == keyID }) {
-                out.append(.error(.reference, "disabled provider key '\(keyID)' is not in providers.yaml\(hint(keyID, org.providerKeys.map(\.id)))",
+                out.append(.error(.reference, "disabled provider key '\(keyID)' is not in providers.yaml\(Suggestion.hint(keyID, org.providerKeys.map(\.id)))",
                                   at: workspace.source["providers.disabled[\(index)]"]))
             }
         }
@@ -229,7 +224,7 @@ public enum Validator {
                                       at: SourceLocation(path: record.location.path)))
                 }
             } else if !org.isUnreadable("workspaces", record.workspace), reportedWorkspaces.insert(record.workspace).inserted {
-                out.append(.error(.reference, "usage for '\(record.workspace)', which is not a workspace\(hint(record.workspace, org.workspaces.map(\.id)))",
+                out.append(.error(.reference, "usage for '\(record.workspace)', which is not a workspace\(Suggestion.hint(record.workspace, org.workspaces.map(\.id)))",
                                   at: SourceLocation(path: record.location.path)))
             }
             if let problem = memberReference(record.member, org, what: "member", at: record.location) {

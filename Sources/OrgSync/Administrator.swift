@@ -71,9 +71,10 @@ public struct Administrator {
             let inherited = parent.report.diagnostics.filter { $0.severity == .error }
             let fresh = errors.filter { !inherited.contains($0) }
             if fresh.isEmpty {
-                throw OrgSyncError(.refused, "HEAD already breaks \(inherited.count == 1 ? "a rule" : "\(inherited.count) rules"), so no operation can produce a valid state; fix them first (orgsync validate --rev HEAD)")
+                throw OrgSyncError(.refused, "\(edit.operation.command) refused: HEAD already breaks the rules above, and the result would too; fix them first (orgsync validate --rev HEAD)",
+                                   diagnostics: errors)
             }
-            throw OrgSyncError(.refused, "\(edit.operation.command) refused: the result would break \(fresh.count == 1 ? "a rule" : "\(fresh.count) rules") (above); nothing was written",
+            throw OrgSyncError(.refused, "\(edit.operation.command) refused: the result would break \(fresh.count == 1 ? "a rule" : "\(fresh.count) rules") (above, in the files it would write); nothing was written",
                                diagnostics: fresh)
         }
 
@@ -84,10 +85,13 @@ public struct Administrator {
             removed: edit.removals.sorted(),
             balances: Self.balanceChanges(parent.report.replay, result.report.replay),
             warnings: diagnostics.filter { $0.severity == .warning && !parent.report.diagnostics.contains($0) })
-        guard !dryRun else { return outcome }
+        guard !dryRun else {
+            outcome.edit.secret = nil // a secret nobody will ever store is not shown
+            return outcome
+        }
 
         let author = Signature(name: actor.name ?? actor.id, email: email, time: now.seconds, offsetMinutes: 0)
-        let committer = GitIdentity.author(of: repository).map { Signature(name: $0.name ?? $0.email, email: $0.email, time: now.seconds, offsetMinutes: 0) } ?? author
+        let committer = GitIdentity.committer(of: repository).map { Signature(name: $0.name ?? $0.email, email: $0.email, time: now.seconds, offsetMinutes: 0) } ?? author
         outcome.commit = try Committer(repository: repository, directory: reader.directory, prefix: prefix)
             .commit(writes: edit.writes, removals: edit.removals, before: parent.snapshot, head: head,
                     message: edit.commitMessage, author: author, committer: committer)

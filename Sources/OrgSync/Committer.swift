@@ -21,6 +21,11 @@ struct Committer {
     /// as it is there (absent where it is absent), so that no uncommitted edit is overwritten.
     func commit(writes: [String: [UInt8]], removals: Set<String>, before: Snapshot, head: ObjectID?,
                 message: String, author: Signature, committer: Signature) throws(OrgSyncError) -> ObjectID {
+        let lock = try WriteLock(repository)
+        defer { withExtendedLifetime(lock) {} }
+        guard try gitCall("cannot read HEAD", { try repository.headCommit() }) == head else {
+            throw OrgSyncError(.refused, "the branch moved while orgsync was working (another commit landed); nothing was changed: run the command again")
+        }
         let index: GitKit.Index = try gitCall("cannot read the index") { try repository.index() }
         try requireClean(index, head: head)
         let touched = Set(writes.keys).union(removals).sorted()
@@ -86,18 +91,55 @@ struct Committer {
         }
     }
 
-    /// Refuses when the work tree's file at `path` is not what HEAD has.
+    /// Refuses when the work tree's file at `path` is not what HEAD has, as `git status` sees it.
     private func requireUnchanged(_ path: String, before: [UInt8]?, exists: Bool) throws(OrgSyncError) {
-        let fullPath = directory + "/" + path
-        var info = stat()
-        guard lstat(fullPath, &info) == 0 else {
-            guard exists else { return }
-            throw OrgSyncError(.refused, "\(path) is deleted in the work tree but not committed; restore it (git restore \(path)) or commit the deletion first")
+        guard try gitCall("cannot read the status of \(path)", { try repository.hasLocalChanges(prefix + path) }) else { return }
+        let onDisk = FileManager.default.fileExists(atPath: directory + "/" + path)
+        let what = !exists ? "exists in the work tree but is not committed"
+            : onDisk ? "has uncommitted changes" : "is deleted in the work tree but not committed"
+        throw OrgSyncError(.refused, "\(path) \(what), and this operation writes it; commit, stash or move it first (git status)")
+    }
+}
+
+/// Serializes orgsync's writes to one repository: `.git/orgsync.lock`, created exclusively and removed
+/// when the write ends. git's own commands take `index.lock` and the ref locks; this lock keeps two
+/// orgsync processes from interleaving their work tree and index updates.
+final class WriteLock {
+    let path: String
+
+    init(_ repository: GitKit.Repository) throws(OrgSyncError) {
+        path = repository.gitDirectory + "/orgsync.lock"
+        var descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        var failure = errno
+        if descriptor < 0, failure == EEXIST, Self.isStale(path) {
+            // Left by an orgsync process that no longer runs (killed): take it over.
+            unlink(path)
+            descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+            failure = errno
         }
-        guard info.st_mode & S_IFMT == S_IFREG, let before, FileManager.default.contents(atPath: fullPath).map([UInt8].init) == before else {
-            let what = exists ? "has uncommitted changes" : "exists in the work tree but is not committed"
-            throw OrgSyncError(.refused, "\(path) \(what), and this operation writes it; commit, stash or move it first (git status)")
+        guard descriptor >= 0 else {
+            if failure == EEXIST {
+                throw OrgSyncError(.refused, "another orgsync command is writing to this repository (\(path) exists); run the command again when it has finished, or remove the file if no orgsync is running")
+            }
+            throw OrgSyncError(.environment, "cannot create \(path): \(String(cString: strerror(failure)))")
         }
+        let pid = Array("\(getpid())\n".utf8)
+        _ = pid.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
+        close(descriptor)
+        acquired = true
+    }
+
+    /// Set once the lock is ours. A class's deinit runs even when its initializer throws, and a process
+    /// that did not get the lock must not remove the holder's.
+    private var acquired = false
+
+    deinit { if acquired { unlink(path) } }
+
+    /// Whether the lock names a process of this machine that has ended.
+    private static func isStale(_ path: String) -> Bool {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 else { return false }
+        return kill(pid, 0) != 0 && errno == ESRCH
     }
 }
 

@@ -17,6 +17,14 @@ public struct GitIdentity: Sendable, Equatable {
         return GitIdentity(email: email, name: nonEmpty(environment["GIT_AUTHOR_NAME"]) ?? configured("user.name"))
     }
 
+    /// The committer git would record: `GIT_COMMITTER_EMAIL` and `GIT_COMMITTER_NAME`, then the configuration.
+    public static func committer(of repository: GitKit.Repository, environment: [String: String] = ProcessInfo.processInfo.environment) -> GitIdentity? {
+        var renamed = environment
+        renamed["GIT_AUTHOR_EMAIL"] = environment["GIT_COMMITTER_EMAIL"]
+        renamed["GIT_AUTHOR_NAME"] = environment["GIT_COMMITTER_NAME"]
+        return author(of: repository, environment: renamed)
+    }
+
     /// The email orgsync acts as (R11): `override` (`--as`) when given, else the author git would record.
     public static func actingEmail(_ override: String?, in repository: GitKit.Repository) throws(OrgSyncError) -> String {
         if let override { return override }

@@ -35,7 +35,9 @@ public struct StateReader {
     /// The folder's path inside `repository`'s working directory, as `path/`; empty at the root.
     public func prefix(in repository: GitKit.Repository) -> String {
         guard let root = repository.workingDirectory else { return "" }
-        let rootPath = URL(fileURLWithPath: root).standardizedFileURL.path
+        // Compared with links resolved: the folder may be reached through one (macOS's /tmp is a link).
+        let rootPath = URL(fileURLWithPath: root).resolvingSymlinksInPath().standardizedFileURL.path
+        let directory = URL(fileURLWithPath: directory).resolvingSymlinksInPath().standardizedFileURL.path
         guard directory != rootPath, directory.hasPrefix(rootPath + "/") else { return "" }
         return String(directory.dropFirst(rootPath.count + 1)) + "/"
     }

@@ -134,7 +134,7 @@ struct WorkspaceCommand: ParsableCommand {
             try Terminal.run(format: output.format) { () throws(OrgSyncError) in
                 let report = try Queries.report(state)
                 guard let workspace = report.organization.workspace(id) else {
-                    throw OrgSyncError(.refused, "no workspace '\(id)'\(Queries.hint(id, report.organization.workspaces.map(\.id))); list them with 'orgsync workspace list'")
+                    throw OrgSyncError(.refused, "no workspace '\(id)'\(Suggestion.hint(id, report.organization.workspaces.map(\.id))); list them with 'orgsync workspace list'")
                 }
                 switch output.format {
                 case .json: Terminal.write(Render.json(workspace, report, detailed: true).rendered() + "\n")
@@ -368,7 +368,7 @@ struct KeyCommand: ParsableCommand {
             try Terminal.run(format: output.format) { () throws(OrgSyncError) in
                 let org = try Queries.report(state).organization
                 if let workspace, org.workspace(workspace).map({ !$0.isDeleted }) != true {
-                    throw OrgSyncError(.refused, "no workspace '\(workspace)'\(Queries.hint(workspace, org.workspaces.map(\.id))); list them with 'orgsync workspace list'")
+                    throw OrgSyncError(.refused, "no workspace '\(workspace)'\(Suggestion.hint(workspace, org.workspaces.map(\.id))); list them with 'orgsync workspace list'")
                 }
                 let keys = org.workspaces.filter { !$0.isDeleted && (workspace == nil || $0.id == workspace) }
                     .flatMap { ws in ws.keys.map { (ws.id, $0) } }
@@ -473,9 +473,5 @@ enum Queries {
                                diagnostics: report.diagnostics.filter { $0.location.path.hasPrefix("org.") || $0.rule == .r(1) })
         }
         return report
-    }
-
-    static func hint(_ id: String, _ candidates: [String]) -> String {
-        Suggestion.closest(to: id, among: candidates).map { "; did you mean '\($0)'?" } ?? ""
     }
 }

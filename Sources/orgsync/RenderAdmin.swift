@@ -22,7 +22,9 @@ extension Render {
             out += DiagnosticRenderer.text(outcome.warnings, color: Terminal.colorsOut)
         }
         if let secret = edit.secret {
-            out += "\n" + Terminal.bold("Secret, shown this once; store it now (orgsync keeps only its hash):") + "\n  \(secret)\n\n"
+            out += "\n" + Terminal.bold("Secret, shown this once; store it now (orgsync keeps only its hash):") + "\n  \(secret.value)\n\n"
+        } else if case .createKey = edit.operation {
+            out += "  the secret is made, and shown once, when the key is created for real\n"
         }
         if let commit = outcome.commit {
             out += "Committed \(commit.hex.prefix(7)) as \(outcome.actor.id) (\(outcome.actorEmail)).\n"
@@ -55,7 +57,7 @@ extension Render {
             }),
             "warnings": DiagnosticRenderer.jsonValue(outcome.warnings),
         ]
-        if let secret = outcome.edit.secret { fields["secret"] = .string(secret) }
+        if let secret = outcome.edit.secret { fields["secret"] = .string(secret.value) }
         return .object(fields)
     }
 
@@ -89,7 +91,7 @@ extension Render {
         out += "\n  consumed:  \((report.replay?.consumedByWorkspace[workspace.id] ?? .zero).formatted)\n"
         out += "  members:   " + (workspace.members.isEmpty ? "none" : workspace.members.map { "\($0.member) (\($0.role.rawValue))" }.joined(separator: ", ")) + "\n"
         let now = Timestamp.now()
-        out += "  API keys:  " + (workspace.keys.isEmpty ? "none" : workspace.keys.map { "\($0.id) \($0.prefix)… \(status($0, now: now))" }.joined(separator: ", ")) + "\n"
+        out += "  API keys:  " + (workspace.keys.isEmpty ? "none" : workspace.keys.map { "\($0.id) \($0.prefix)… \($0.status(at: now).rawValue)" }.joined(separator: ", ")) + "\n"
         let pins = workspace.providers.pin.sorted { $0.key < $1.key }.map { "\($0.key) → \($0.value)" }
         out += "  providers: " + (pins.isEmpty && workspace.providers.disabled.isEmpty ? "org defaults" :
             (pins + workspace.providers.disabled.map { "\($0) disabled" }).joined(separator: ", ")) + "\n"
@@ -167,18 +169,12 @@ extension Render {
 
     // MARK: API keys
 
-    static func status(_ key: APIKey, now: Timestamp) -> String {
-        if let revoked = key.revokedAt, revoked <= now { return "revoked" }
-        if let expires = key.expiresAt, expires <= now { return "expired" }
-        return "active"
-    }
-
     static func keyTable(_ keys: [(String, APIKey)], now: Timestamp) -> String {
         var table = TextTable(headers: ["KEY", "WORKSPACE", "NAME", "PREFIX", "CREATED", "BY", "EXPIRES", "STATUS"],
                               alignments: [.left, .left, .left, .left, .left, .left, .left, .left])
         for (workspace, key) in keys {
             table.rows.append([key.id, workspace, key.name, key.prefix + "…", key.createdAt.description, key.createdBy,
-                               key.expiresAt?.description ?? "never", status(key, now: now)])
+                               key.expiresAt?.description ?? "never", key.status(at: now).rawValue])
         }
         return table.rendered()
     }
@@ -193,7 +189,7 @@ extension Render {
             "createdAt": .string(key.createdAt.description),
             "expiresAt": key.expiresAt.map { .string($0.description) } ?? .null,
             "revokedAt": key.revokedAt.map { .string($0.description) } ?? .null,
-            "status": .string(status(key, now: now)),
+            "status": .string(key.status(at: now).rawValue),
         ])
     }
 

@@ -3,6 +3,12 @@ import OrgModel
 import OrgTestSupport
 import Testing
 
+/// What concurrent runs printed, collected under a lock.
+private final class Outputs: @unchecked Sendable {
+    let lock = NSLock()
+    var outputs: [ProcessOutput] = []
+}
+
 /// The admin commands end to end: the real binary, the real git CLI, hooks installed, and a bare remote
 /// with the server hook that must accept what the commands commit.
 @Suite("admin commands")
@@ -109,7 +115,7 @@ struct AdminCommandTests {
             let overdraw = try world.orgsync(["transfer", "--from", "primary", "--to", "primary", "--credits", "5"])
             #expect(overdraw.status == 1)
             #expect(overdraw.stdout == "")
-            #expect(overdraw.stderr.hasSuffix(": error: [R7] a transfer needs two different workspaces, but both from and to are 'primary'\nerror: orgsync transfer refused: the result would break a rule (above); nothing was written\n"))
+            #expect(overdraw.stderr.hasSuffix(": error: [R7] a transfer needs two different workspaces, but both from and to are 'primary'\nerror: orgsync transfer refused: the result would break a rule (above, in the files it would write); nothing was written\n"))
 
             let json = try world.orgsync(["workspace", "delete", "primary", "--format", "json"])
             #expect(json.status == 1)
@@ -132,6 +138,41 @@ struct AdminCommandTests {
             #expect(stranger.stderr == "error: 'eve@evil.example' is not an active member of the organization, so it may change nothing; act as a member (git config user.email, or --as EMAIL)\n")
             #expect(try world.head() == head)
             #expect(try filesBelow(world.org) == files)
+        }
+    }
+
+    @Test("eight commands at once on one clone, all writing the same file: each commits or is refused cleanly, and the clone stays consistent")
+    func concurrentCommands() throws {
+        try Self.withWorld { world in
+            let results = Outputs()
+            // One thread each, so all eight run at once (concurrentPerform would run one per core).
+            let group = DispatchGroup()
+            for index in 0..<8 {
+                group.enter()
+                Thread.detachNewThread {
+                    let output = try? world.orgsync(["workspace", "rename", "primary", "--name", "Main \(index)"])
+                    results.lock.withLock { if let output { results.outputs.append(output) } }
+                    group.leave()
+                }
+            }
+            group.wait()
+            #expect(results.outputs.count == 8)
+            var committed = 0
+            for result in results.outputs {
+                if result.status == 0 {
+                    committed += 1
+                } else {
+                    #expect(result.status == 1)
+                    #expect(result.stderr.contains("another orgsync command is writing") || result.stderr.contains("the branch moved while orgsync was working"), "\(result.stderr)")
+                }
+            }
+            let status = try world.git(["status", "--porcelain"]).stdout
+            let commits = try world.git(["rev-list", "--count", "HEAD"]).stdout
+            let range = try world.orgsync(["validate", "--range", "HEAD"])
+            #expect(committed >= 1)
+            #expect(status == "")
+            #expect(commits == "\(committed + 1)\n")
+            #expect(range.status == 0)
         }
     }
 

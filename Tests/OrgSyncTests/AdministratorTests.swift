@@ -121,13 +121,15 @@ struct AdministratorTests {
         }
     }
 
-    @Test("a line break in a name cannot end the commit subject or forge a trailer")
-    func namesStayOnOneLine() throws {
+    @Test("a line break cannot end the commit subject or forge a trailer; names refuse control characters")
+    func messagesStayOnOneLine() throws {
         try withOrg { org in
-            try org.perform(.createWorkspace(id: "lab", name: "Lab\n\nOrgsync-Operation: transfer"))
+            #expect(try org.refusal(.createWorkspace(id: "lab", name: "Lab\n\nOrgsync-Operation: transfer")).message
+                == "the workspace name contains a line break or another control character; use one line of text")
+            try org.perform(.topup(credits: try credits("5"), reference: "INV-1\n\nOrgsync-Operation: transfer"))
             #expect(try org.git(["log", "-1", "--format=%s%n%(trailers:key=Orgsync-Operation,valueonly)"])
-                == "Create workspace 'lab' (Lab  Orgsync-Operation: transfer)\nworkspace-create\n\n")
-            #expect(org.file("workspaces/lab.yaml") == "id: lab\nname: \"Lab\\n\\nOrgsync-Operation: transfer\"\n")
+                == "Top up 5 credits (INV-1  Orgsync-Operation: transfer)\ntopup\n\n")
+            try org.expectHistoryValid()
         }
     }
 
@@ -280,7 +282,7 @@ struct AdministratorTests {
             try org.addTeam(funding: 0)
             let outcome = try org.perform(.createKey(workspace: "research", name: "Chat gateway", id: nil,
                                                      expiresAt: try Timestamp(parsing: "2027-01-01T00:00:00Z")))
-            let secret = try #require(outcome.edit.secret)
+            let secret = try #require(outcome.edit.secret?.value)
             #expect(secret.wholeMatch(of: #/osk_[0-9A-Za-z]{40}/#) != nil)
             let digest = SHA256.hash(data: Array(secret.utf8)).map { String(format: "%02x", $0) }.joined()
             #expect(org.file("workspaces/research.yaml") == """
@@ -311,7 +313,9 @@ struct AdministratorTests {
             // A second key with the same name gets the next free id; the two secrets differ.
             let second = try org.perform(.createKey(workspace: "primary", name: "Chat gateway", id: nil, expiresAt: nil))
             #expect(second.edit.summary == "Create API key 'chat-gateway-2' (Chat gateway) for workspace 'primary'")
-            #expect(second.edit.secret != secret)
+            #expect(second.edit.secret?.value != secret)
+            #expect("\(String(describing: second.edit.secret))".contains("redacted"))
+            #expect(!"\(second)".contains(second.edit.secret?.value ?? "osk_"))
 
             try org.perform(.revokeKey(id: "chat-gateway"))
             let revokedAt = org.now
@@ -404,6 +408,44 @@ struct AdministratorTests {
         }
     }
 
+    @Test("a dry run of key create shows no secret: nobody could ever store it")
+    func dryRunKeyHasNoSecret() throws {
+        try withOrg { org in
+            let outcome = try org.perform(.createKey(workspace: "primary", name: "ci", id: nil, expiresAt: nil), dryRun: true)
+            #expect(outcome.edit.secret == nil)
+            #expect(outcome.changed == ["workspaces/primary.yaml"])
+        }
+    }
+
+    @Test("files checked out with core.autocrlf are not mistaken for local edits")
+    func autocrlfCheckout() throws {
+        try withOrg { org in
+            _ = try org.git(["config", "core.autocrlf", "true"])
+            try FileManager.default.removeItem(atPath: org.directory + "/workspaces/primary.yaml")
+            _ = try org.git(["checkout", "--", "workspaces/primary.yaml"])
+            #expect(org.file("workspaces/primary.yaml")?.contains("\r\n") == true)
+            try org.perform(.renameWorkspace(id: "primary", name: "Main"))
+            #expect(try org.git(["show", "HEAD:workspaces/primary.yaml"]).hasPrefix("id: primary\nname: Main\n"))
+        }
+    }
+
+    @Test("a held orgsync lock refuses the write; one left by a process that has ended is taken over")
+    func writeLock() throws {
+        try withOrg { org in
+            try org.write(".git/orgsync.lock", "\(getpid())\n")
+            #expect(try org.refusal(.createWorkspace(id: "ops", name: "Ops")).message
+                == "another orgsync command is writing to this repository (\(org.directory)/.git/orgsync.lock exists); run the command again when it has finished, or remove the file if no orgsync is running")
+            let ended = Process()
+            ended.executableURL = URL(fileURLWithPath: "/bin/true")
+            try ended.run()
+            ended.waitUntilExit()
+            try org.write(".git/orgsync.lock", "\(ended.processIdentifier)\n")
+            try org.perform(.createWorkspace(id: "ops", name: "Ops"))
+            #expect(!FileManager.default.fileExists(atPath: org.directory + "/.git/orgsync.lock"))
+            try org.expectHistoryValid()
+        }
+    }
+
     // MARK: Refusals: each leaves HEAD, the index and the work tree byte-identical
 
     @Test("refusals say what is wrong and what to do, and change nothing")
@@ -414,7 +456,7 @@ struct AdministratorTests {
 
             let overdraw = try org.refusal(.transfer(from: "research", to: "primary", credits: try credits("2500.0001"), memo: nil))
             #expect(overdraw.kind == .refused)
-            #expect(overdraw.message == "orgsync transfer refused: the result would break a rule (above); nothing was written")
+            #expect(overdraw.message == "orgsync transfer refused: the result would break a rule (above, in the files it would write); nothing was written")
             #expect(diagnostics(overdraw) == ["[R7] transfer of 2500.0001 exceeds the 2500 credits available in 'research' at 2026-11-21T10:05:00Z; transfer at most 2500 or top up first"])
 
             let selfTransfer = try org.refusal(.transfer(from: "research", to: "research", credits: try credits("1"), memo: nil))
