@@ -143,6 +143,7 @@ private struct Planner {
         case .createWorkspace(let id, let name):
             try requireID(id, what: "workspace id")
             try requireName(name, what: "workspace")
+            try requireReadable("workspaces", id)
             if let existing = org.workspace(id) {
                 if let tombstone = existing.deleted {
                     throw OperationRefusal("workspace '\(id)' was deleted at \(tombstone.at), and ids are never reused (R2); choose another id")
@@ -167,6 +168,7 @@ private struct Planner {
 
         case .addMember(let id, let email, let name, let role, let requested):
             try requireID(id, what: "member id")
+            try requireReadable("members", id)
             if let existing = org.member(id) {
                 throw OperationRefusal(existing.isActive
                     ? "member '\(id)' already exists (\(existing.email)); choose another id"
@@ -406,6 +408,12 @@ private struct Planner {
 
     private func requireID(_ id: String, what: String) throws(OperationRefusal) {
         guard IdentifierKind.slug.matches(id) else { throw OperationRefusal("\(what) '\(id)' is not valid: use \(IdentifierKind.slug.pattern)") }
+    }
+
+    /// Refuses an id whose file exists but cannot be read: writing it anew would replace that file.
+    private func requireReadable(_ folder: String, _ id: String) throws(OperationRefusal) {
+        guard org.isUnreadable(folder, id) else { return }
+        throw OperationRefusal("\(folder)/\(id) exists but cannot be read; fix it first (orgsync validate --rev HEAD)")
     }
 
     private func requireName(_ name: String, what: String) throws(OperationRefusal) {

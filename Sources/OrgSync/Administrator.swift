@@ -93,7 +93,7 @@ public struct Administrator {
         let author = Signature(name: actor.name ?? actor.id, email: email, time: now.seconds, offsetMinutes: 0)
         let committer = GitIdentity.committer(of: repository).map { Signature(name: $0.name ?? $0.email, email: $0.email, time: now.seconds, offsetMinutes: 0) } ?? author
         outcome.commit = try Committer(repository: repository, directory: reader.directory, prefix: prefix)
-            .commit(writes: edit.writes, removals: edit.removals, before: parent.snapshot, head: head,
+            .commit(writes: edit.writes, removals: edit.removals, head: head,
                     message: edit.commitMessage, author: author, committer: committer)
         return outcome
     }

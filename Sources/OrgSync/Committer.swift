@@ -17,9 +17,9 @@ struct Committer {
 
     /// Commits `writes` (organization path → bytes) and `removals` on top of `head`.
     ///
-    /// `before` is the organization at `head`: each path the commit touches must be in the work tree exactly
-    /// as it is there (absent where it is absent), so that no uncommitted edit is overwritten.
-    func commit(writes: [String: [UInt8]], removals: Set<String>, before: Snapshot, head: ObjectID?,
+    /// Each path the commit touches must be in the work tree as it is at `head`, as `git status` sees it,
+    /// so that no uncommitted edit is overwritten.
+    func commit(writes: [String: [UInt8]], removals: Set<String>, head: ObjectID?,
                 message: String, author: Signature, committer: Signature) throws(OrgSyncError) -> ObjectID {
         let lock = try WriteLock(repository)
         defer { withExtendedLifetime(lock) {} }
@@ -29,7 +29,7 @@ struct Committer {
         let index: GitKit.Index = try gitCall("cannot read the index") { try repository.index() }
         try requireClean(index, head: head)
         let touched = Set(writes.keys).union(removals).sorted()
-        for path in touched { try requireUnchanged(path, before: before[path], exists: before.entries[path] != nil) }
+        for path in touched { try requireUnchanged(path) }
 
         let commit: ObjectID
         do {
@@ -92,11 +92,9 @@ struct Committer {
     }
 
     /// Refuses when the work tree's file at `path` is not what HEAD has, as `git status` sees it.
-    private func requireUnchanged(_ path: String, before: [UInt8]?, exists: Bool) throws(OrgSyncError) {
+    private func requireUnchanged(_ path: String) throws(OrgSyncError) {
         guard try gitCall("cannot read the status of \(path)", { try repository.hasLocalChanges(prefix + path) }) else { return }
-        let onDisk = FileManager.default.fileExists(atPath: directory + "/" + path)
-        let what = !exists ? "exists in the work tree but is not committed"
-            : onDisk ? "has uncommitted changes" : "is deleted in the work tree but not committed"
+        let what = FileManager.default.fileExists(atPath: directory + "/" + path) ? "has uncommitted changes" : "is deleted in the work tree but not committed"
         throw OrgSyncError(.refused, "\(path) \(what), and this operation writes it; commit, stash or move it first (git status)")
     }
 }

@@ -29,7 +29,7 @@ public enum Demo {
         }
         let author = Signature(name: owner.name ?? owner.id, email: owner.email, time: now.seconds, offsetMinutes: 0)
         let commit = try Committer(repository: repository, directory: target, prefix: "")
-            .commit(writes: snapshot.entries.mapValues(\.bytes), removals: [], before: Snapshot(), head: nil,
+            .commit(writes: snapshot.entries.mapValues(\.bytes), removals: [], head: nil,
                     message: "Import the Acme sample organization\n\nOrgsync-Operation: demo\n", author: author, committer: author)
         let report = Validator.validate(try SnapshotLoader.commit(commit, in: repository))
         return Result(directory: target, commit: commit, author: owner.email, fileCount: SampleOrganization.files.count,

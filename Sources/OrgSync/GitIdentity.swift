@@ -9,20 +9,21 @@ public struct GitIdentity: Sendable, Equatable {
     /// Resolves the author the way git does: `GIT_AUTHOR_EMAIL` and `GIT_AUTHOR_NAME`, then `user.email` and
     /// `user.name` from the repository's configuration, then `EMAIL`. Nil when no email is set anywhere.
     public static func author(of repository: GitKit.Repository, environment: [String: String] = ProcessInfo.processInfo.environment) -> GitIdentity? {
-        func nonEmpty(_ value: String?) -> String? { value.flatMap { $0.isEmpty ? nil : $0 } }
-        let configured = { (key: String) in nonEmpty((try? repository.config(key)) ?? nil) }
-        guard let email = nonEmpty(environment["GIT_AUTHOR_EMAIL"]) ?? configured("user.email") ?? nonEmpty(environment["EMAIL"]) else {
-            return nil
-        }
-        return GitIdentity(email: email, name: nonEmpty(environment["GIT_AUTHOR_NAME"]) ?? configured("user.name"))
+        resolve("AUTHOR", repository, environment)
     }
 
-    /// The committer git would record: `GIT_COMMITTER_EMAIL` and `GIT_COMMITTER_NAME`, then the configuration.
+    /// The committer git would record: `GIT_COMMITTER_EMAIL` and `GIT_COMMITTER_NAME`, then as for the author.
     public static func committer(of repository: GitKit.Repository, environment: [String: String] = ProcessInfo.processInfo.environment) -> GitIdentity? {
-        var renamed = environment
-        renamed["GIT_AUTHOR_EMAIL"] = environment["GIT_COMMITTER_EMAIL"]
-        renamed["GIT_AUTHOR_NAME"] = environment["GIT_COMMITTER_NAME"]
-        return author(of: repository, environment: renamed)
+        resolve("COMMITTER", repository, environment)
+    }
+
+    private static func resolve(_ role: String, _ repository: GitKit.Repository, _ environment: [String: String]) -> GitIdentity? {
+        func nonEmpty(_ value: String?) -> String? { value.flatMap { $0.isEmpty ? nil : $0 } }
+        let configured = { (key: String) in nonEmpty((try? repository.config(key)) ?? nil) }
+        guard let email = nonEmpty(environment["GIT_\(role)_EMAIL"]) ?? configured("user.email") ?? nonEmpty(environment["EMAIL"]) else {
+            return nil
+        }
+        return GitIdentity(email: email, name: nonEmpty(environment["GIT_\(role)_NAME"]) ?? configured("user.name"))
     }
 
     /// The email orgsync acts as (R11): `override` (`--as`) when given, else the author git would record.

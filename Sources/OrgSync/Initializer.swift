@@ -100,7 +100,7 @@ public enum Initializer {
             let message = "Initialize organization '\(options.name)'\n\nOrgsync-Operation: init\n"
             let head = try gitCall("cannot read HEAD") { try repository.headCommit() }
             let commit = try Committer(repository: repository, directory: directory, prefix: "")
-                .commit(writes: files.mapValues { Array($0.utf8) }, removals: [], before: Snapshot(), head: head,
+                .commit(writes: files.mapValues { Array($0.utf8) }, removals: [], head: head,
                         message: message, author: signature, committer: signature)
             return InitResult(directory: directory, commit: commit, organization: orgID, owner: ownerID,
                               primary: options.primaryID, files: paths)

@@ -467,11 +467,16 @@ struct ProviderCommand: ParsableCommand {
 enum Queries {
     /// The validated state `state` names; refused when there is no organization at all.
     static func report(_ state: StateOptions) throws(OrgSyncError) -> ValidationReport {
+        try organization(state).report
+    }
+
+    /// The validated state `state` names and its `org.yaml`; refused when there is none.
+    static func organization(_ state: StateOptions) throws(OrgSyncError) -> (report: ValidationReport, config: OrgConfig) {
         let report = Validator.validate(try state.snapshot())
-        guard report.organization.config != nil else {
-            throw OrgSyncError(.refused, "no organization in \(state.reader.directory): it has no valid org.yaml; run 'orgsync init' or pass --repo",
+        guard let config = report.organization.config else {
+            throw OrgSyncError(.refused, "no organization here: \(state.reader.directory) has no valid org.yaml; run 'orgsync init' or pass --repo",
                                diagnostics: report.diagnostics.filter { $0.location.path.hasPrefix("org.") || $0.rule == .r(1) })
         }
-        return report
+        return (report, config)
     }
 }

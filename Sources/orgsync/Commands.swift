@@ -237,11 +237,7 @@ struct Status: ParsableCommand {
     func run() throws {
         try Terminal.run(format: output.format) { () throws(OrgSyncError) in
             let reader = state.reader
-            let report = Validator.validate(try state.snapshot())
-            guard let config = report.organization.config else {
-                throw OrgSyncError(.refused, "no organization here: \(reader.directory) has no valid org.yaml; run 'orgsync init' or pass --repo",
-                                   diagnostics: report.diagnostics.filter { $0.location.path.hasPrefix("org.") || $0.rule == .r(1) })
-            }
+            let (report, config) = try Queries.organization(state)
             let status = OrgStatus(report: report, config: config, location: reader.gitLocation(revision: state.rev), now: .now())
             switch output.format {
             case .json: Terminal.write(Render.json(status).rendered() + "\n")

@@ -69,8 +69,7 @@ extension Render {
         for workspace in workspaces {
             let id = workspace.id + (workspace.isPrimary ? " *" : "")
             if let tombstone = workspace.deleted {
-                let (year, month, day) = tombstone.at.date
-                table.rows.append([id, "\(workspace.name) (deleted \(year)-\(pad(month))-\(pad(day)))", "-", tombstone.consumed.formatted, "", ""])
+                table.rows.append([id, "\(workspace.name) (deleted \(tombstone.at.description.prefix(10)))", "-", tombstone.consumed.formatted, "", ""])
             } else {
                 table.rows.append([id, workspace.name, balance(workspace, report)?.formatted ?? "?",
                                    (report.replay?.consumedByWorkspace[workspace.id] ?? .zero).formatted,
@@ -127,8 +126,6 @@ extension Render {
         guard let replay = report.replay, replay.failure == nil else { return nil }
         return replay.balances[workspace.id] ?? .zero
     }
-
-    private static func pad(_ number: Int) -> String { number < 10 ? "0\(number)" : String(number) }
 
     private static func describe(_ limits: Limits) -> String {
         var parts: [String] = []

@@ -489,6 +489,16 @@ struct AdministratorTests {
         }
     }
 
+    @Test("an id whose committed file cannot be read is not free: creating it would replace that file")
+    func unreadableFileIsNotReplaced() throws {
+        try withOrg { org in
+            try org.write("workspaces/ops.yaml", "id: ops\nname: [unclosed\n")
+            try org.commitByHand("A broken workspace file")
+            #expect(try org.refusal(.createWorkspace(id: "ops", name: "Ops")).message
+                == "workspaces/ops exists but cannot be read; fix it first (orgsync validate --rev HEAD)")
+        }
+    }
+
     @Test("uncommitted edits and staged changes are never overwritten")
     func dirtyWorkTree() throws {
         try withOrg { org in
