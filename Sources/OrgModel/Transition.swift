@@ -15,7 +15,7 @@ public enum Transition {
             diagnostics.append(.error(.t(2), "this merge joins organization histories that share no commit; an organization has one history, so merge only branches of it",
                                       at: SourceLocation(path: "org.yaml")))
         }
-        diagnostics += appendOnly(parents, result)
+        diagnostics += appendOnly(parents, result, mergeBase: parents.count > 1 ? base : nil)
         diagnostics += stableIdentifiers(parents, result)
         diagnostics += deletions(parents, result)
         let changes = OrgFacts.changes(from: parents.map(OrgFacts.init), base: base.map(OrgFacts.init), to: OrgFacts(result))
@@ -32,11 +32,20 @@ public enum Transition {
 
     // MARK: T1: the ledger and usage are append-only
 
-    static func appendOnly(_ parents: [OrgState], _ result: OrgState) -> [Diagnostic] {
+    /// For a merge, `mergeBase` is the parents' merge base. An event or usage record that only one side of
+    /// the merge added may be left out of the merge: that is how a violation of the merged state is settled
+    /// (M3, `orgsync resolve --drop`). Everything the base had stays. A published event is never dropped:
+    /// the server keeps every event of its branch's old tip (`historyRules`).
+    static func appendOnly(_ parents: [OrgState], _ result: OrgState, mergeBase: OrgState? = nil) -> [Diagnostic] {
         var out: [Diagnostic] = []
+        func droppable(_ present: (OrgState) -> Bool) -> Bool {
+            guard let mergeBase, !present(mergeBase) else { return false }
+            return parents.contains { !present($0) }
+        }
         for parent in parents {
             for (path, entry) in parent.snapshot.entries where path.hasPrefix("ledger/") {
                 guard let now = result.snapshot.entries[path] else {
+                    if droppable({ $0.snapshot.entries[path] != nil }) { continue }
                     out.append(.error(.t(1), "ledger event file \(path) was removed; ledger files are append-only (F5): restore it, and record a correction as a new event",
                                       at: SourceLocation(path: path)))
                     continue
@@ -52,6 +61,7 @@ public enum Transition {
             let kept = Dictionary(result.organization.usage.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
             for record in parent.organization.usage where !deletedNow.contains(record.workspace) {
                 guard let now = kept[record.id] else {
+                    if droppable({ $0.organization.usage.contains { $0.id == record.id } }) { continue }
                     out.append(.error(.t(1), "usage record '\(record.id)' was removed; usage records are append-only, and only deleting their workspace (R10) removes them",
                                       at: SourceLocation(path: record.location.path), notes: [.init("the record in the parent", at: record.location)]))
                     continue

@@ -2,7 +2,8 @@
 /// from the system's CSPRNG, in Crockford base32.
 ///
 /// The ids one generator makes always increase, so events a single operation writes at one `at` replay in
-/// the order they were made; an id for a time earlier than the last id's continues from the last id.
+/// the order they were made; an id for a time earlier than the last id's continues from the last id, a
+/// random step up.
 public struct ULIDGenerator: Sendable {
     private var lastMilliseconds: UInt64 = 0
     private var lastRandom: (high: UInt16, low: UInt64) = (0, 0)
@@ -17,8 +18,9 @@ public struct ULIDGenerator: Sendable {
         let milliseconds = UInt64(max(0, time.seconds)) * 1000 + UInt64(time.nanoseconds / 1_000_000)
         var random = SystemRandomNumberGenerator()
         if milliseconds <= lastMilliseconds, lastMilliseconds > 0 {
-            // Increment the 80-bit random part; it has room for 2^80 ids per millisecond.
-            let (low, carry) = lastRandom.low.addingReportingOverflow(1)
+            // Step the 80-bit random part up by a random amount: still increasing, and two clones that resume
+            // after the same event (two admins offline) do not make the same next id.
+            let (low, carry) = lastRandom.low.addingReportingOverflow(UInt64.random(in: 1...(1 << 40), using: &random))
             lastRandom = (carry ? lastRandom.high &+ 1 : lastRandom.high, low)
         } else {
             lastMilliseconds = milliseconds

@@ -146,8 +146,16 @@ import Testing
         // Taking the base's value back, undoing one side's change, is the merger's own change too.
         let reverted = Self.with(union, [("workspaces/b.yaml", "id: b\nname: Team B\n")])
         #expect(Self.check([ours, theirs], base: base, reverted, author: "bo@acme.example").contains("changed the name of workspace 'b'"))
+        // A merge may leave out an event only one side added: that settles a violation (M3). Leaving out one
+        // the base had is a rewrite of history.
         let dropped = Self.with(union, [(Fixture.eventPath(3), nil)])
-        #expect(Self.check([ours, theirs], base: base, dropped, author: "ana@acme.example") == """
+        #expect(Self.check([ours, theirs], base: base, dropped, author: "ana@acme.example") == "")
+        #expect(Self.check([ours, theirs], base: base, dropped, author: "bo@acme.example") == """
+        ledger/2026/11/01JD0000000000000000000003.yaml: error: [T4] member 'bo' (bo@acme.example) may not make this change: removed ledger event '01JD0000000000000000000003'; a member may change nothing in the organization, and as admin of 'a' may change that workspace's name, members, keys and provider settings
+
+        """)
+        let both = Self.with(base, [Fixture.transfer(3, day: 2, from: "hq", to: "a", credits: "100")])
+        #expect(Self.check([ours, theirs], base: both, Self.with(union, [(Fixture.eventPath(3), nil)]), author: "ana@acme.example") == """
         ledger/2026/11/01JD0000000000000000000003.yaml: error: [T1] ledger event file ledger/2026/11/01JD0000000000000000000003.yaml was removed; ledger files are append-only (F5): restore it, and record a correction as a new event
 
         """)
