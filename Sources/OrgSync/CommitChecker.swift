@@ -17,6 +17,11 @@ public struct StagedVerdict: Sendable {
     /// State and transition diagnostics, sorted.
     public var diagnostics: [Diagnostic]
     public var isValid: Bool { !diagnostics.hasErrors }
+    /// HEAD and the commits being merged in, with their states, and for a merge the merge base's state.
+    public var head: ObjectID?
+    public var merging: [ObjectID] = []
+    public var parents: [OrgState] = []
+    public var base: OrgState?
 }
 
 /// One update a push asks for, as git hands it to a pre-receive hook: `<old> <new> <ref>`.
@@ -170,7 +175,8 @@ public final class CommitChecker {
         for commit in merging { parents.append(try state(at: commit)) }
         let base = try mergeBase(of: (head.map { [$0] } ?? []) + merging)
         let state = OrgState(snapshot)
-        return StagedVerdict(state: state, diagnostics: Self.diagnostics(from: parents, base: base, to: state, author: author))
+        return StagedVerdict(state: state, diagnostics: Self.diagnostics(from: parents, base: base, to: state, author: author),
+                             head: head, merging: merging, parents: parents, base: base)
     }
 
     /// Checks what `git commit` would commit now in the repository around `reader`'s folder, as `actor` (`--as`)
@@ -235,10 +241,12 @@ public final class CommitChecker {
             }
             let commits = try gitCall("cannot list the commits pushed to \(update.name)") { try repository.walk(including: [newCommit], excluding: known) }
             for commit in commits { verdict.commits.append(try check(commit)) }
-            if protected, let oldCommit, oldCommit != newCommit,
-               !(try gitCall("cannot compare \(oldCommit) with \(newCommit)") { try repository.isDescendant(newCommit, of: oldCommit) }) {
-                verdict.problems.append(.error(.t(1), "\(update.name) is the organization's branch and only moves forward, but this push rewrites it (\(oldCommit.hex.prefix(10)) is not in the new history); undo changes with new commits instead",
-                                               at: location))
+            if protected, let oldCommit, oldCommit != newCommit {
+                if !(try gitCall("cannot compare \(oldCommit) with \(newCommit)") { try repository.isDescendant(newCommit, of: oldCommit) }) {
+                    verdict.problems.append(.error(.t(1), "\(update.name) is the organization's branch and only moves forward, but this push rewrites it (\(oldCommit.hex.prefix(10)) is not in the new history); undo changes with new commits instead",
+                                                   at: location))
+                }
+                // Published events stay, even through a merge that settled a violation by dropping events (M3, S3).
                 verdict.problems += Transition.historyRules(from: try state(at: oldCommit), to: try state(at: newCommit))
             }
             verdicts.append(verdict)

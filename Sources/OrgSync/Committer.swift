@@ -15,12 +15,46 @@ struct Committer {
     /// The organization's folder inside the repository, as `path/`; empty at the root.
     let prefix: String
 
+    /// A file to stage and write: its entry in the index and its bytes in the work tree.
+    struct StagedFile {
+        var version: TreeEntryVersion
+        var bytes: [UInt8]
+    }
+
+    /// How a change lands once it is in the index.
+    enum Landing {
+        /// A new commit on top of HEAD (and, for a merge, of `otherParents`).
+        case commit(message: String, author: Signature, committer: Signature, otherParents: [ObjectID])
+        /// HEAD's branch moves to `target`, whose tree the staged index must equal (a fast-forward).
+        case fastForward(target: ObjectID)
+        /// No commit: the work tree and index hold a merge of `theirs` in progress, with its conflicts, and
+        /// git's merge files (`MERGE_HEAD`, `MERGE_MSG`, `MERGE_MODE`) say so, as after `git merge`.
+        case mergeInProgress(theirs: ObjectID, message: String)
+    }
+
     /// Commits `writes` (organization path → bytes) and `removals` on top of `head`.
     ///
     /// Each path the commit touches must be in the work tree as it is at `head`, as `git status` sees it,
     /// so that no uncommitted edit is overwritten.
     func commit(writes: [String: [UInt8]], removals: Set<String>, head: ObjectID?,
                 message: String, author: Signature, committer: Signature) throws(OrgSyncError) -> ObjectID {
+        var files: [String: StagedFile] = [:]
+        for (path, bytes) in writes {
+            let blob = try gitCall("cannot write the commit") { try repository.writeBlob(bytes) }
+            files[path] = StagedFile(version: TreeEntryVersion(kind: .file, blob: blob), bytes: bytes)
+        }
+        let landed = try land(files: files, removals: removals, head: head,
+                              as: .commit(message: message, author: author, committer: committer, otherParents: []))
+        guard let landed else { throw OrgSyncError(.environment, "cannot write the commit") }
+        return landed
+    }
+
+    /// Stages `files`, `removals` and `conflicts` (paths below `prefix`) on top of `head` and lands them as
+    /// `landing` says: every check first, then git objects, then the work tree, the index, git's merge files
+    /// and the branch, in that order. Any failure puts back what was written. Returns the commit HEAD's
+    /// branch now points to, or nil for a merge left in progress.
+    func land(files: [String: StagedFile], removals: Set<String>, conflicts: [MergeConflictEntry] = [],
+              head: ObjectID?, as landing: Landing) throws(OrgSyncError) -> ObjectID? {
         let lock = try WriteLock(repository)
         defer { withExtendedLifetime(lock) {} }
         guard try gitCall("cannot read HEAD", { try repository.headCommit() }) == head else {
@@ -28,18 +62,29 @@ struct Committer {
         }
         let index: GitKit.Index = try gitCall("cannot read the index") { try repository.index() }
         try requireClean(index, head: head)
-        let touched = Set(writes.keys).union(removals).sorted()
+        let touched = Set(files.keys).union(removals).union(conflicts.map { String($0.path.dropFirst(prefix.count)) }).sorted()
         for path in touched { try requireUnchanged(path) }
 
-        let commit: ObjectID
+        var commit: ObjectID?
         do {
-            for (path, bytes) in writes.sorted(by: { $0.key < $1.key }) {
-                let blob = try repository.writeBlob(bytes)
-                try index.add(path: prefix + path, blob: blob)
-            }
+            for (path, file) in files.sorted(by: { $0.key < $1.key }) { try index.add(path: prefix + path, version: file.version) }
             for path in removals.sorted() { try index.remove(path: prefix + path) }
-            let tree = try index.writeTree()
-            commit = try repository.createCommit(tree: tree, parents: head.map { [$0] } ?? [], author: author, committer: committer, message: message)
+            for conflict in conflicts {
+                try index.addConflict(path: conflict.path, ancestor: conflict.ancestor, ours: conflict.ours, theirs: conflict.theirs)
+            }
+            switch landing {
+            case .commit(let message, let author, let committer, let otherParents):
+                let tree = try index.writeTree()
+                commit = try repository.createCommit(tree: tree, parents: (head.map { [$0] } ?? []) + otherParents,
+                                                     author: author, committer: committer, message: message)
+            case .fastForward(let target):
+                guard try index.writeTree() == repository.commit(target).tree else {
+                    throw OrgSyncError(.environment, "the fast-forward to \(target.hex.prefix(10)) does not reproduce its tree")
+                }
+                commit = target
+            case .mergeInProgress:
+                break
+            }
         } catch {
             try? index.read(force: true) // drop the staged changes from the in-memory index
             throw OrgSyncError.git("cannot write the commit", error)
@@ -48,14 +93,36 @@ struct Committer {
         let indexPath = repository.gitDirectory + "/index"
         let savedIndex = FileManager.default.contents(atPath: indexPath)
         var workTree = WorkTreeChange(directory: directory)
+        var mergeFiles: [String] = []
         do throws(OrgSyncError) {
             for path in touched {
-                if let bytes = writes[path] { try workTree.write(bytes, to: path) } else { try workTree.remove(path) }
+                if let file = files[path] {
+                    try workTree.write(file.bytes, to: path, kind: file.version.kind)
+                } else if removals.contains(path) {
+                    try workTree.remove(path)
+                }
+            }
+            for conflict in conflicts {
+                // A conflicted path the merge did not write keeps our version in the work tree.
+                let path = String(conflict.path.dropFirst(prefix.count))
+                if files[path] == nil, conflict.ours == nil { try workTree.remove(path) }
             }
             try gitCall("cannot write the index") { try index.write() }
-            try moveBranch(to: commit, from: head, message: message)
+            switch landing {
+            case .commit(let message, _, _, _):
+                if let commit { try moveBranch(to: commit, from: head, message: message) }
+            case .fastForward(let target):
+                try moveBranch(to: target, from: head, message: "fast-forward")
+            case .mergeInProgress(let theirs, let message):
+                for (name, text) in [("MERGE_HEAD", theirs.hex + "\n"), ("MERGE_MODE", ""), ("MERGE_MSG", message)] {
+                    let path = repository.gitDirectory + "/" + name
+                    try AtomicFile.write(Array(text.utf8), to: path)
+                    mergeFiles.append(path)
+                }
+            }
         } catch {
             workTree.rollBack()
+            for path in mergeFiles { unlink(path) }
             if let savedIndex {
                 try? savedIndex.write(to: URL(fileURLWithPath: indexPath), options: .atomic)
             } else {
@@ -149,7 +216,7 @@ private struct WorkTreeChange {
 
     init(directory: String) { self.directory = directory }
 
-    mutating func write(_ bytes: [UInt8], to path: String) throws(OrgSyncError) {
+    mutating func write(_ bytes: [UInt8], to path: String, kind: TreeEntryKind = .file) throws(OrgSyncError) {
         try remember(path)
         var folder = (directory + "/" + path as NSString).deletingLastPathComponent
         var missing: [String] = []
@@ -158,7 +225,23 @@ private struct WorkTreeChange {
             folder = (folder as NSString).deletingLastPathComponent
         }
         createdFolders.append(contentsOf: missing)
-        try AtomicFile.write(bytes, to: directory + "/" + path)
+        let fullPath = directory + "/" + path
+        switch kind {
+        case .file, .submodule:
+            try AtomicFile.write(bytes, to: fullPath)
+        case .executable:
+            try AtomicFile.write(bytes, to: fullPath, permissions: 0o755)
+        case .symlink:
+            do {
+                try FileManager.default.createDirectory(atPath: (fullPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            } catch {
+                throw OrgSyncError(.environment, "cannot create the folder of '\(fullPath)': \(error.localizedDescription)")
+            }
+            unlink(fullPath)
+            guard symlink(String(decoding: bytes, as: UTF8.self), fullPath) == 0 else {
+                throw OrgSyncError(.environment, "cannot create the link '\(fullPath)': \(String(cString: strerror(errno)))")
+            }
+        }
     }
 
     mutating func remove(_ path: String) throws(OrgSyncError) {

@@ -229,21 +229,40 @@ struct Balances: ParsableCommand {
 }
 
 struct Status: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Summarize the organization: mode, Primary, counts and validity.")
+    static let configuration = CommandConfiguration(
+        abstract: "Summarize the organization: mode, Primary, counts, validity, and a merge in progress.",
+        discussion: """
+        During a merge, also lists each conflict and violation left to settle, with its id for 'orgsync \
+        resolve', and exits 1 until none is left.
+        """
+    )
 
     @OptionGroup var state: StateOptions
     @OptionGroup var output: FormatOptions
 
     func run() throws {
+        var settled = true
         try Terminal.run(format: output.format) { () throws(OrgSyncError) in
             let reader = state.reader
             let (report, config) = try Queries.organization(state)
             let status = OrgStatus(report: report, config: config, location: reader.gitLocation(revision: state.rev), now: .now())
+            // A merge in progress is part of the work tree's status, not of a commit's.
+            let merge = state.rev == nil ? try Merger(reader: reader).current() : nil
+            settled = merge?.isSettled ?? true
             switch output.format {
-            case .json: Terminal.write(Render.json(status).rendered() + "\n")
-            case .text: Terminal.write(Render.text(status))
+            case .json:
+                var json = Render.json(status)
+                if case .object(var fields) = json {
+                    fields["merge"] = merge.map(RenderMerge.json) ?? .null
+                    json = .object(fields)
+                }
+                Terminal.write(json.rendered() + "\n")
+            case .text:
+                Terminal.write(Render.text(status))
+                if let merge { Terminal.write("\n" + RenderMerge.text(merge)) }
             }
         }
+        if !settled { throw ExitCode.failure }
     }
 }
 

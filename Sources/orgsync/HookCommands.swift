@@ -132,6 +132,14 @@ struct HooksRun: ParsableCommand {
                                                              actor: nil, environment: ProcessInfo.processInfo.environment)
         let color = Terminal.colorsErr
         Terminal.writeError(DiagnosticRenderer.text(verdict.diagnostics, color: color))
+        let reader = StateReader(directory: FileManager.default.currentDirectoryPath)
+        if let blockers = try Merger.blockers(of: verdict, reader: reader) {
+            Terminal.writeError(RenderMerge.text(blockers))
+            if !blockers.conflicts.isEmpty {
+                Terminal.writeError("orgsync: \(Terminal.red("commit refused", color: color)): the merge has \(Render.plural(blockers.conflicts.count, "unsettled conflict")); settle each with 'orgsync resolve ID --take ours|theirs' and commit again.\n")
+                return false
+            }
+        }
         guard verdict.isValid else {
             let errors = verdict.diagnostics.filter { $0.severity == .error }.count
             Terminal.writeError("orgsync: \(Terminal.red("commit refused", color: color)): \(Render.plural(errors, "error")) in the staged changes, committing as \(author). Fix them and commit again.\n")
@@ -168,35 +176,5 @@ struct HooksRun: ParsableCommand {
             Terminal.writeError("orgsync: push rejected: \(rejected.count) of \(Render.plural(verdicts.count, "ref update")) \(rejected.count == 1 ? "breaks" : "break") the organization's rules; fix the commits and push again\n")
         }
         return rejected.isEmpty
-    }
-}
-
-struct MergeDriver: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "merge-driver",
-        abstract: "The git merge driver for organization files (git calls it; see 'hooks install').",
-        discussion: """
-        Git runs it as 'orgsync merge-driver %O %A %B %P' for the paths .gitattributes routes to it, and \
-        expects the merged file in OURS and exit 0 for a clean merge.
-
-        This release merges line by line, exactly as git's own text merge does (git merge-file); the \
-        semantic, field-by-field merge (SPEC §5) comes in a later release behind the same command, so \
-        repositories set up now get it without reinstalling.
-        """
-    )
-
-    @Argument(help: ArgumentHelp("The common ancestor's version (%O).", valueName: "base")) var base: String
-    @Argument(help: ArgumentHelp("Our version (%A); receives the result.", valueName: "ours")) var ours: String
-    @Argument(help: ArgumentHelp("Their version (%B).", valueName: "theirs")) var theirs: String
-    @Argument(help: ArgumentHelp("The path being merged (%P).", valueName: "path")) var path: String
-
-    func run() throws {
-        let status: Int32
-        do {
-            status = try TextMerge.mergeFile(ours: ours, base: base, theirs: theirs, path: path)
-        } catch {
-            throw Terminal.fail(error, format: .text)
-        }
-        if status != 0 { throw ExitCode.failure }
     }
 }

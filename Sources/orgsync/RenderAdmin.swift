@@ -12,12 +12,7 @@ extension Render {
         for path in outcome.added { out += "  + \(path)\n" }
         for path in outcome.changed { out += "  ~ \(path)\n" }
         for path in outcome.removed { out += "  - \(path)\n" }
-        if !outcome.balances.isEmpty {
-            let changes = outcome.balances.map { change in
-                "\(change.workspace) \(change.before?.formatted ?? "new") → \(change.after?.formatted ?? "deleted")"
-            }
-            out += "  balances: " + changes.joined(separator: ", ") + "\n"
-        }
+        out += balances(outcome.balances)
         if !outcome.warnings.isEmpty {
             out += DiagnosticRenderer.text(outcome.warnings, color: Terminal.colorsOut)
         }
@@ -32,6 +27,16 @@ extension Render {
             out += "Nothing was written (dry run); it would be committed as \(outcome.actor.id) (\(outcome.actorEmail)).\n"
         }
         return out
+    }
+
+    /// `  balances: a 0 → 2,000, hq 10,000 → 8,000`, or nothing when no balance changed.
+    static func balances(_ changes: [BalanceChange]) -> String {
+        guard !changes.isEmpty else { return "" }
+        let parts = changes.map { change -> String in
+            let before = change.before?.formatted ?? "new", after = change.after?.formatted ?? "deleted"
+            return "\(change.workspace) \(before) → \(after)"
+        }
+        return "  balances: " + parts.joined(separator: ", ") + "\n"
     }
 
     static func json(_ outcome: OperationOutcome) -> JSONValue {

@@ -1,0 +1,242 @@
+import Foundation
+import GitKit
+import OrgModel
+
+extension Merger {
+    // MARK: The merge in progress
+
+    /// The report of the merge in progress, its violations rechecked against the work tree; nil when no merge
+    /// is in progress. A report left by an earlier merge is dropped.
+    ///
+    /// Conflicts the merge driver recorded during `git merge` are tied to it here: each is kept only if the
+    /// version of its file in the commit being merged (`MERGE_HEAD`) is the one the driver was given.
+    public func current() throws(OrgSyncError) -> MergeReport? {
+        let repository = try reader.repository()
+        guard let theirs = MergeReport.incoming(in: repository),
+              let head = try gitCall("cannot read HEAD", { try repository.headCommit() }) else {
+            MergeReport.remove(in: repository)
+            return nil
+        }
+        let prefix = reader.prefix(in: repository)
+        var report = MergeReport.stored(in: repository) ?? MergeReport(head: head, theirs: theirs, prefix: prefix)
+        if report.head != head.hex || (report.theirs != nil && report.theirs != theirs.hex) || report.prefix != prefix {
+            report = MergeReport(head: head, theirs: theirs, prefix: prefix)
+        }
+        if report.theirs == nil {
+            let tree = try gitCall("cannot read \(theirs)") { try repository.commit(theirs).tree }
+            let files = Dictionary(((try? repository.treeFiles(tree: tree)) ?? []).map { ($0.path, $0.blob.hex) }, uniquingKeysWith: { first, _ in first })
+            report.conflicts.removeAll { conflict in
+                guard let inputs = conflict.inputs else { return false }
+                return inputs["theirs"] != files[prefix + conflict.path]
+            }
+            report.theirs = theirs.hex
+        }
+        let checker = CommitChecker(repository: repository, prefix: prefix)
+        if let base = try gitCall("cannot find the merge base", { try repository.mergeBase(head, theirs) }) {
+            let merged = OrgState(try reader.workTree())
+            report.update(violations: OrgMerge.violations(base: try checker.state(at: base), ours: try checker.state(at: head),
+                                                          theirs: try checker.state(at: theirs), merged: merged))
+        }
+        try report.save(in: repository)
+        return report
+    }
+
+    /// What stands between a staged merge and its commit, for the `pre-commit` and `pre-merge-commit` hooks:
+    /// the conflicts not yet settled, and the violations of the staged state, recorded so that `orgsync
+    /// status` and `orgsync resolve` name them by id. Nil when nothing is being merged or nothing stands
+    /// in the way.
+    public static func blockers(of verdict: StagedVerdict, reader: StateReader) throws(OrgSyncError) -> MergeReport? {
+        let repository = try reader.repository()
+        var report: MergeReport?
+        if MergeReport.incoming(in: repository) != nil { report = try Merger(reader: reader).current() }
+        if verdict.parents.count > 1, let base = verdict.base, let head = verdict.head, let theirs = verdict.merging.first {
+            let violations = OrgMerge.violations(base: base, ours: verdict.parents[0], theirs: verdict.parents[1], merged: verdict.state)
+            report = try record(violations: violations, head: head, theirs: theirs, prefix: reader.prefix(in: repository), in: repository)
+        }
+        guard let report, !report.isSettled else { return nil }
+        return report
+    }
+
+    /// Records the violations a merge commit's check found, replacing those found before.
+    static func record(violations: [MergeViolation], head: ObjectID, theirs: ObjectID, prefix: String, in repository: GitKit.Repository) throws(OrgSyncError) -> MergeReport {
+        var report = MergeReport.stored(in: repository) ?? MergeReport(head: head, theirs: theirs, prefix: prefix)
+        if report.head != head.hex || (report.theirs != nil && report.theirs != theirs.hex) {
+            report = MergeReport(head: head, theirs: theirs, prefix: prefix)
+        }
+        report.theirs = theirs.hex
+        report.update(violations: violations)
+        try report.save(in: repository)
+        return report
+    }
+
+    // MARK: abort
+
+    /// Abandons the merge in progress: every path it touched is put back as HEAD has it, in the index and the
+    /// work tree, and git's merge files and the report are removed. Returns the paths put back.
+    public func abort() throws(OrgSyncError) -> [String] {
+        let repository = try reader.repository()
+        guard MergeReport.incoming(in: repository) != nil else {
+            MergeReport.remove(in: repository)
+            throw OrgSyncError(.refused, "no merge is in progress; there is nothing to abort")
+        }
+        let lock = try WriteLock(repository)
+        defer { withExtendedLifetime(lock) {} }
+        let head = try gitCall("cannot read HEAD") { try repository.headCommit() }
+        let index: GitKit.Index = try gitCall("cannot read the index") { try repository.index() }
+        let headTree = try head.map { commit throws(OrgSyncError) in try gitCall("cannot read HEAD") { try repository.commit(commit).tree } }
+        var paths = Set(try gitCall("cannot compare HEAD with the index") { try repository.diffToIndex(from: headTree, index: index) }.map(\.path))
+        paths.formUnion(index.conflicts().map(\.path))
+        let sorted = paths.sorted()
+        try gitCall("cannot put the merged files back") {
+            try repository.restoreFromHead(paths: sorted)
+            try repository.cleanUpMergeState()
+        }
+        MergeReport.remove(in: repository)
+        return sorted
+    }
+
+    // MARK: resolve
+
+    /// Settles conflict `id` by taking one side's value, or violation `id` by dropping one of the events or
+    /// usage records that cause it. The file is written in the work tree and staged once none of its
+    /// conflicts is left; the violations are then rechecked.
+    public func resolve(_ id: String, take side: MergeSide?, drop: String?) throws(OrgSyncError) -> ResolveOutcome {
+        let repository = try reader.repository()
+        guard let report = try current() else {
+            throw OrgSyncError(.refused, "no merge is in progress; there is nothing to resolve")
+        }
+        guard let workTree = repository.workingDirectory else {
+            throw OrgSyncError(.environment, "\(repository.gitDirectory) is a bare repository")
+        }
+        let prefix = report.prefix
+        var action: String
+        if let conflict = report.conflicts.first(where: { $0.id == id }) {
+            guard drop == nil, let side else {
+                throw OrgSyncError(.environment, "\(id) is a conflict: settle it with --take \(conflict.takeable.joined(separator: "|"))")
+            }
+            guard conflict.takeable.contains(side.rawValue) else {
+                throw OrgSyncError(.refused, "\(id): \(conflict.message). A tombstone cannot be revived, so only --take \(conflict.kept) settles it; to keep the other side's edit, create a workspace with a new id after the merge")
+            }
+            try withLock(repository) { () throws(OrgSyncError) in
+                let path = workTree + "/" + prefix + conflict.path
+                let value = side == .ours ? conflict.ours : conflict.theirs
+                let current = FileManager.default.contents(atPath: path).map { [UInt8]($0) }
+                let updated = try Self.settle(conflict, with: value, current: current)
+                if let updated { try AtomicFile.write(updated, to: path) } else { unlink(path) }
+                var remaining = report
+                remaining.conflicts.removeAll { $0.id == id }
+                if !remaining.conflicts.contains(where: { $0.path == conflict.path }) {
+                    try stage(prefix + conflict.path, exists: updated != nil, in: repository)
+                }
+                try remaining.save(in: repository)
+            }
+            action = "took \(side.rawValue) for \(conflict.location)"
+        } else if let violation = report.violations.first(where: { $0.id == id }) {
+            let droppable = violation.causes.filter(\.droppable)
+            guard side == nil, let drop else {
+                let ids = droppable.map(\.id).joined(separator: ", ")
+                throw OrgSyncError(.environment, "\(id) is a violation, not a conflict: settle it with --drop \(ids.isEmpty ? "EVENT-ID" : "ID (one of \(ids))"), or change the files so the rule holds")
+            }
+            guard let cause = droppable.first(where: { $0.id == drop }) else {
+                throw OrgSyncError(.refused, "\(drop) is not one of the events or usage records behind \(id)\(droppable.isEmpty ? "" : "; drop one of \(droppable.map(\.id).joined(separator: ", "))")")
+            }
+            try withLock(repository) { () throws(OrgSyncError) in
+                let path = workTree + "/" + prefix + cause.path
+                if cause.kind == MergeViolation.Cause.Kind.event.rawValue {
+                    unlink(path)
+                    try stage(prefix + cause.path, exists: false, in: repository)
+                } else {
+                    guard let data = FileManager.default.contents(atPath: path) else {
+                        throw OrgSyncError(.refused, "\(cause.path) is not in the work tree; restore it or abort the merge")
+                    }
+                    let kept = OrgMerge.removingRecord(cause.id, from: [UInt8](data), path: cause.path)
+                    if kept.isEmpty { unlink(path) } else { try AtomicFile.write(kept, to: path) }
+                    try stage(prefix + cause.path, exists: !kept.isEmpty, in: repository)
+                }
+            }
+            action = "dropped \(cause.kind) \(cause.id) (\(cause.side): \(cause.summary))"
+        } else {
+            let ids = report.conflicts.map(\.id) + report.violations.map(\.id)
+            throw OrgSyncError(.refused, "the merge has no conflict or violation '\(id)'\(ids.isEmpty ? "; nothing is left to settle" : "; 'orgsync status' lists \(ids.joined(separator: ", "))")")
+        }
+        guard let after = try current() else {
+            throw OrgSyncError(.environment, "the merge is no longer in progress")
+        }
+        return ResolveOutcome(settled: id, action: action, report: after)
+    }
+
+    /// The file after taking `value` (compact JSON, a JSON line or the file's text, per the conflict's kind)
+    /// for `conflict`; nil when the file goes.
+    static func settle(_ conflict: MergeReport.Conflict, with value: String?, current: [UInt8]?) throws(OrgSyncError) -> [UInt8]? {
+        switch MergeConflict.Kind(rawValue: conflict.kind) {
+        case .field?:
+            guard let current else {
+                throw OrgSyncError(.refused, "\(conflict.path) is missing now; restore it, then resolve again")
+            }
+            guard let updated = OrgMerge.setting(conflict.fieldPath, to: value, in: current, path: conflict.path) else {
+                throw OrgSyncError(.refused, "\(conflict.path) cannot be read now, or no longer has the place \(conflict.location) names; edit it by hand and stage it")
+            }
+            return updated
+        case .record?:
+            guard let current, case .item(let record)? = conflict.fieldPath.steps.first else {
+                throw OrgSyncError(.refused, "\(conflict.path) is missing; restore it, then resolve again")
+            }
+            var lines = OrgMerge.removingRecord(record, from: current, path: conflict.path)
+            if let value { lines += Array(value.utf8) + [UInt8(ascii: "\n")] }
+            return lines.isEmpty ? nil : lines
+        default:
+            return value.map { Array($0.utf8) }
+        }
+    }
+
+    private func stage(_ path: String, exists: Bool, in repository: GitKit.Repository) throws(OrgSyncError) {
+        try gitCall("cannot stage \(path)") {
+            let index = try repository.index()
+            if exists { try index.add(path: path) } else { try index.remove(path: path) }
+            try index.write()
+        }
+    }
+
+    private func withLock(_ repository: GitKit.Repository, _ body: () throws(OrgSyncError) -> Void) throws(OrgSyncError) {
+        let lock = try WriteLock(repository)
+        defer { withExtendedLifetime(lock) {} }
+        try body()
+    }
+
+    // MARK: The merge driver
+
+    /// What git's merge driver does for one file (`orgsync merge-driver %O %A %B %P`): merges the three
+    /// versions with `OrgMerge.mergeFile`, writes the result over `ours`, and records its conflicts in the
+    /// report for `orgsync status` and `resolve`. Returns the conflicts; git hears exit 1 when there are any.
+    public static func mergeDriver(base: String, ours: String, theirs: String, path: String, directory: String) throws(OrgSyncError) -> [MergeReport.Conflict] {
+        func read(_ file: String) throws(OrgSyncError) -> [UInt8] {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw OrgSyncError(.environment, "cannot read '\(file)'; the merge driver is run by git with three files it writes")
+            }
+            return [UInt8](data)
+        }
+        let baseBytes = try read(base), oursBytes = try read(ours), theirsBytes = try read(theirs)
+        let reader = StateReader(directory: directory)
+        let repository = try? reader.repository()
+        let prefix = repository.map { reader.prefix(in: $0) } ?? ""
+        let orgPath = path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
+        // Git hands an empty file for a side that has none (an add/add merge).
+        let result = OrgMerge.mergeFile(path: orgPath, base: baseBytes.isEmpty && !oursBytes.isEmpty && !theirsBytes.isEmpty ? nil : baseBytes,
+                                        ours: oursBytes, theirs: theirsBytes)
+        try AtomicFile.write(result.bytes ?? oursBytes, to: ours)
+        guard !result.conflicts.isEmpty else { return [] }
+        guard let repository, let head = try? repository.headCommit() else {
+            return result.conflicts.map { MergeReport.Conflict(id: "-", $0) }
+        }
+        var report = MergeReport.stored(in: repository) ?? MergeReport(head: head, theirs: nil, prefix: prefix)
+        if report.head != head.hex || report.theirs != nil || report.prefix != prefix {
+            report = MergeReport(head: head, theirs: nil, prefix: prefix)
+        }
+        let inputs = [("base", baseBytes), ("ours", oursBytes), ("theirs", theirsBytes)]
+        var ids: [String: String] = [:]
+        for (name, bytes) in inputs { ids[name] = (try? repository.writeBlob(bytes))?.hex }
+        for conflict in result.conflicts { report.add(conflict, inputs: ids) }
+        try report.save(in: repository)
+        return report.conflicts.filter { $0.path == orgPath }
+    }
+}
