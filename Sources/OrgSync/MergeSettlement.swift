@@ -60,7 +60,9 @@ extension Merger {
     /// Records the violations a merge commit's check found, replacing those found before.
     static func record(violations: [MergeViolation], head: ObjectID, theirs: ObjectID, prefix: String, in repository: GitKit.Repository) throws(OrgSyncError) -> MergeReport {
         var report = MergeReport.stored(in: repository) ?? MergeReport(head: head, theirs: theirs, prefix: prefix)
-        if report.head != head.hex || (report.theirs != nil && report.theirs != theirs.hex) {
+        // Without MERGE_HEAD, this is `git merge` committing a merge it has just made (pre-merge-commit): a
+        // report on disk is from an earlier merge, even one of the same commits.
+        if report.head != head.hex || (report.theirs != nil && report.theirs != theirs.hex) || MergeReport.incoming(in: repository) == nil {
             report = MergeReport(head: head, theirs: theirs, prefix: prefix)
         }
         report.theirs = theirs.hex

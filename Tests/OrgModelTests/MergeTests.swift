@@ -203,3 +203,21 @@ import Testing
         }
     }
 }
+
+@Suite struct EventIdTests {
+    /// Two clones that make an event in the same second after the same last event (two admins offline)
+    /// must not make the same id, and each id still sorts after that event.
+    @Test func resumingAfterTheSameEventGivesDifferentIds() throws {
+        let last = "01M7Y2BK2GFTPGE7VS3QA9QQVY"
+        let at = Timestamp(seconds: 1_794_000_000)
+        var ids = Set<String>()
+        for _ in 0..<50 {
+            var generator = ULIDGenerator()
+            generator.resume(after: last)
+            let id = generator.next(at: at)
+            #expect(id > last)
+            ids.insert(id)
+        }
+        #expect(ids.count == 50)
+    }
+}
