@@ -109,6 +109,14 @@ extension Repository {
         }
     }
 
+    /// Points HEAD at the branch `name` (such as `refs/heads/main`), without touching the index or the work
+    /// tree, like `git symbolic-ref HEAD`.
+    public func setHead(_ name: String) throws {
+        try withCheckedCString(name, "reference name", function: "git_repository_set_head") { name in
+            try check(git_repository_set_head(pointer, name), function: "git_repository_set_head")
+        }
+    }
+
     /// Removes the files git keeps while a merge, cherry-pick or revert is in progress (`MERGE_HEAD`,
     /// `MERGE_MSG`, …), as `git merge --abort` and a finished commit do.
     public func cleanUpMergeState() throws {

@@ -89,12 +89,15 @@ private struct SideChanges {
         var subjectSide: MergeSide?
         let path = diagnostic.location.path
         // The event or record the rule fails at.
+        var short: String?
         if path.hasPrefix("ledger/"), let event = merged.events.first(where: { $0.source.path == path }) {
             workspaces.formUnion(event.workspaces)
+            if case .transfer(let transfer) = event.kind { short = transfer.from }
             subjectSide = side(ofEvent: event.id)
             if let side = subjectSide { causes.append(cause(event, side)) }
         } else if path.hasPrefix("usage/"), let record = merged.usage.first(where: { $0.location == diagnostic.location }) ?? merged.usage.first(where: { $0.location.path == path }) {
             workspaces.insert(record.workspace)
+            short = record.workspace
             subjectSide = side(ofRecord: record.id)
             if let side = subjectSide { causes.append(cause(record, side)) }
         } else if let id = entityID(path) {
@@ -134,14 +137,14 @@ private struct SideChanges {
             }
         }
         causes.sort()
-        return MergeViolation(diagnostic: diagnostic, causes: causes, fixes: fixes(for: diagnostic, causes: causes, workspaces: workspaces))
+        return MergeViolation(diagnostic: diagnostic, causes: causes, fixes: fixes(for: diagnostic, causes: causes, short: short))
     }
 
     /// Fixes besides dropping one of the causes (which `Cause.isDroppable` offers).
-    private func fixes(for diagnostic: Diagnostic, causes: [MergeViolation.Cause], workspaces: Set<String>) -> [String] {
+    /// `short` is the workspace an overdraw leaves short of credits.
+    private func fixes(for diagnostic: Diagnostic, causes: [MergeViolation.Cause], short: String?) -> [String] {
         if diagnostic.rule == .r(7) || diagnostic.rule == .r(8) {
-            let named = workspaces.sorted().map { "'\($0)'" }.joined(separator: " or ")
-            return ["abort the merge, top up or transfer the missing credits into \(named.isEmpty ? "the workspace" : named) on your branch, and merge again"]
+            return ["abort the merge, top up or transfer the missing credits into \(short.map { "'\($0)'" } ?? "the workspace") on your branch, and merge again"]
         }
         if causes.contains(where: { $0.kind == .file }) {
             return ["edit \(diagnostic.location.path) so it no longer depends on what the other side changed, and stage it"]

@@ -12,6 +12,25 @@ public enum Demo {
         public var fileCount: Int
         public var report: ValidationReport
         public var sheet: BalanceSheet?
+        public var offline: OfflineStory?
+    }
+
+    /// Two admins who edited the organization offline, and the semantic merge of their work.
+    public struct OfflineStory: Sendable {
+        /// Each admin's branch and what they did, in their own words (the operations' summaries).
+        public var ours: (admin: String, branch: String, did: [String])
+        public var theirs: (admin: String, branch: String, did: [String])
+        /// The file both changed, and whether git's line merge conflicts on it.
+        public var file: String
+        public var lineMergeConflicts: Bool
+        /// The file as the semantic merge wrote it.
+        public var merged: String
+        /// The merge: its report names the violation.
+        public var outcome: MergeOutcome
+        /// How it was settled, and the merge commit.
+        public var settled: String
+        public var commit: ObjectID
+        public var balances: BalanceSheet?
     }
 
     /// Runs the demo in `directory`, which must not exist or be empty; a new temporary folder when nil.
@@ -32,8 +51,81 @@ public enum Demo {
             .commit(writes: snapshot.entries.mapValues(\.bytes), removals: [], head: nil,
                     message: "Import the Acme sample organization\n\nOrgsync-Operation: demo\n", author: author, committer: author)
         let report = Validator.validate(try SnapshotLoader.commit(commit, in: repository))
-        return Result(directory: target, commit: commit, author: owner.email, fileCount: SampleOrganization.files.count,
-                      report: report, sheet: BalanceSheet(report))
+        var result = Result(directory: target, commit: commit, author: owner.email, fileCount: SampleOrganization.files.count,
+                            report: report, sheet: BalanceSheet(report))
+        if report.isValid, let admin = organization.members.first(where: { $0.isActive && $0.role == .admin && $0.email != owner.email }) {
+            result.offline = try offline(in: target, repository: repository, owner: owner, admin: admin, base: commit, now: now)
+        }
+        return result
+    }
+
+    /// Ana (main) and an admin (on a branch) edit `chat-prod` offline: each assigns a member (git's line merge
+    /// sees both lines added at one place, a conflict) and moves credits out of it; the admin also renames it.
+    /// The semantic merge takes every field edit, and explains the violation the two transfers make together;
+    /// dropping the owner's unpublished transfer settles it, and the merge is committed.
+    private static func offline(in directory: String, repository: GitKit.Repository, owner: Member, admin: Member,
+                                base: ObjectID, now: Timestamp) throws(OrgSyncError) -> OfflineStory {
+        let reader = StateReader(directory: directory)
+        let file = "workspaces/chat-prod.yaml", branch = "\(admin.id)-offline"
+        func perform(_ operations: [AdminOperation], as member: Member, from start: Int64) throws(OrgSyncError) -> [String] {
+            var done: [String] = []
+            for (offset, operation) in operations.enumerated() {
+                let outcome = try Administrator(reader: reader, actorEmail: member.email)
+                    .perform(operation, now: Timestamp(seconds: now.seconds + start + Int64(offset)))
+                done.append(outcome.edit.summary)
+            }
+            return done
+        }
+        func credits(_ text: String) throws(OrgSyncError) -> Credits {
+            do { return try Credits(parsing: text) } catch { throw OrgSyncError(.environment, "the demo's amount \(text) does not parse") }
+        }
+        // The admin's branch, and its work: HEAD follows the branch, and the work tree is put back after.
+        try gitCall("cannot create the branch \(branch)") {
+            try repository.updateReference("refs/heads/" + branch, to: base, expecting: nil, message: "demo: branch")
+            try repository.setHead("refs/heads/" + branch)
+        }
+        let theirsDid = try perform([
+            .renameWorkspace(id: "chat-prod", name: "Chat Assistant (production, EU)"),
+            .assign(member: "jun", workspace: "chat-prod", role: .viewer),
+            .transfer(from: "chat-prod", to: "core-prod", credits: try credits("500"), memo: "return unused budget"),
+        ], as: admin, from: 60)
+        let theirs = try gitCall("cannot read \(branch)") { try repository.resolveCommit(branch) }
+        let changed = try gitCall("cannot compare the branches") { try repository.diff(from: try repository.commit(base).tree, to: try repository.commit(theirs).tree) }
+        try gitCall("cannot go back to main") {
+            try repository.setHead("refs/heads/main")
+            try repository.restoreFromHead(paths: changed.map(\.path))
+        }
+        let oursDid = try perform([
+            .assign(member: "mira", workspace: "chat-prod", role: .member),
+            .transfer(from: "chat-prod", to: "core-prod", credits: try credits("600"), memo: "move budget to the platform"),
+        ], as: owner, from: 120)
+
+        // What git's own line merge makes of the file both edited.
+        let head = try gitCall("cannot read HEAD") { try repository.headCommit() } ?? base
+        func blob(_ commit: ObjectID) throws(OrgSyncError) -> [UInt8] {
+            try gitCall("cannot read \(file)") {
+                let files = try repository.treeFiles(of: commit)
+                return files.first { $0.path == file }?.contents ?? []
+            }
+        }
+        let lineMerge = try gitCall("cannot merge \(file) line by line") {
+            try repository.mergeText(base: try blob(base), ours: try blob(head), theirs: try blob(theirs), path: file)
+        }
+
+        let merger = Merger(reader: reader, actorEmail: owner.email)
+        let outcome = try merger.merge(branch, now: Timestamp(seconds: now.seconds + 180))
+        let merged = String(decoding: FileManager.default.contents(atPath: directory + "/" + file) ?? Data(), as: UTF8.self)
+        guard let violation = outcome.report?.violations.first,
+              let unpublished = violation.causes.first(where: { $0.side == MergeSide.ours.rawValue && $0.droppable }) else {
+            throw OrgSyncError(.environment, "the demo's merge did not find the overdraw it shows; rebuild orgsync")
+        }
+        let settled = try merger.resolve(violation.id, take: nil, drop: unpublished.id)
+        let commit = try merger.continueMerge(now: Timestamp(seconds: now.seconds + 240))
+        let final = Validator.validate(try SnapshotLoader.commit(commit, in: repository))
+        return OfflineStory(ours: (owner.id, "main", oursDid), theirs: (admin.id, branch, theirsDid), file: file,
+                            lineMergeConflicts: !lineMerge.clean, merged: merged, outcome: outcome,
+                            settled: "orgsync resolve \(violation.id) --drop \(unpublished.id): \(settled.action)", commit: commit,
+                            balances: BalanceSheet(final))
     }
 
     /// The embedded sample as a snapshot.

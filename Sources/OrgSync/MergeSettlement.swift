@@ -71,6 +71,52 @@ extension Merger {
         return report
     }
 
+    // MARK: continue
+
+    /// Commits the merge in progress once nothing is left to settle: the index as it is, with HEAD and the
+    /// commit being merged as parents, after the same state, transition and rights checks as any commit.
+    /// The message is git's `MERGE_MSG` without its comment lines. Returns the merge commit.
+    public func continueMerge(now: Timestamp = .now()) throws(OrgSyncError) -> ObjectID {
+        let repository = try reader.repository()
+        guard let text = try? String(contentsOfFile: repository.gitDirectory + "/MERGE_HEAD", encoding: .utf8),
+              let theirs = text.split(whereSeparator: \.isNewline).first.flatMap({ ObjectID(hex: String($0)) }) else {
+            throw OrgSyncError(.refused, "no merge is in progress; there is nothing to continue")
+        }
+        if let report = try current(), !report.isSettled {
+            throw OrgSyncError(.refused, "the merge still has \(report.conflicts.count) conflict\(report.conflicts.count == 1 ? "" : "s") and \(report.violations.count) violation\(report.violations.count == 1 ? "" : "s") to settle ('orgsync status' lists them)")
+        }
+        let lock = try WriteLock(repository)
+        defer { withExtendedLifetime(lock) {} }
+        let (verdict, email) = try CommitChecker.checkStaged(in: reader, actor: actorEmail, environment: [:])
+        let errors = verdict.diagnostics.filter { $0.severity == .error }
+        guard errors.isEmpty else {
+            throw OrgSyncError(.refused, "the staged merge breaks \(errors.count == 1 ? "a rule" : "\(errors.count) rules") (above); fix the files, stage them, and continue again", diagnostics: errors)
+        }
+        guard let head = verdict.head, let actor = verdict.parents.lazy.compactMap({ $0.activeMember(email: email) }).first else {
+            throw OrgSyncError(.refused, "'\(email)' is not an active member of the organization, so it may merge nothing; act as a member (git config user.email, or --as EMAIL)")
+        }
+        let stored = (try? String(contentsOfFile: repository.gitDirectory + "/MERGE_MSG", encoding: .utf8)) ?? "Merge \(theirs.hex.prefix(10))\n"
+        var message = stored.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("#") }
+            .joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines) + "\n"
+        if !message.contains("Orgsync-Operation:") { message += "\nOrgsync-Operation: merge\n" }
+        let author = Signature(name: actor.name ?? actor.id, email: email, time: now.seconds, offsetMinutes: 0)
+        let committer = GitIdentity.committer(of: repository).map { Signature(name: $0.name ?? $0.email, email: $0.email, time: now.seconds, offsetMinutes: 0) } ?? author
+        let commit: ObjectID = try gitCall("cannot commit the merge") {
+            let tree = try repository.index().writeTree()
+            return try repository.createCommit(tree: tree, parents: [head, theirs], author: author, committer: committer, message: message)
+        }
+        do {
+            try repository.updateReference(try repository.headReferenceName(), to: commit, expecting: head, message: "orgsync: merge")
+        } catch let error as GitError where error.isReferenceMismatch {
+            throw OrgSyncError(.refused, "the branch moved while orgsync was working (another commit landed); nothing was committed", cause: error)
+        } catch {
+            throw OrgSyncError.git("cannot move the branch", error)
+        }
+        try? repository.cleanUpMergeState()
+        MergeReport.remove(in: repository)
+        return commit
+    }
+
     // MARK: abort
 
     /// Abandons the merge in progress: every path it touched is put back as HEAD has it, in the index and the

@@ -271,8 +271,10 @@ struct Demo: ParsableCommand {
         abstract: "Run the main job on the embedded sample organization.",
         discussion: """
         Copies the sample organization (samples/acme) into a new git repository, commits it, validates \
-        the commit from git objects and replays its ledger into balances. The repository is kept so you \
-        can explore it with the other commands.
+        the commit from git objects and replays its ledger into balances. Then two admins edit it offline on \
+        two branches, and the semantic merge takes every field edit where git's line merge would conflict, \
+        and explains the one violation their transfers make together. The repository is kept so you can \
+        explore it with the other commands.
         """
     )
 
@@ -295,6 +297,18 @@ struct Demo: ParsableCommand {
                     "counts": Render.counts(result.report.organization),
                 ]
                 if let sheet = result.sheet { fields["balances"] = Render.json(sheet) }
+                if let story = result.offline {
+                    fields["offline"] = .object([
+                        "branches": .array([story.ours, story.theirs].map { side in
+                            .object(["admin": .string(side.admin), "branch": .string(side.branch), "operations": .array(side.did.map { .string($0) })])
+                        }),
+                        "file": .string(story.file),
+                        "lineMergeConflicts": .bool(story.lineMergeConflicts),
+                        "merge": RenderMerge.json(story.outcome),
+                        "settled": .string(story.settled),
+                        "commit": .string(story.commit.hex),
+                    ])
+                }
                 Terminal.write(JSONValue.object(fields).rendered() + "\n")
             case .text:
                 Terminal.write(Render.demo(result))

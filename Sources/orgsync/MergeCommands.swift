@@ -22,13 +22,15 @@ struct MergeCommand: ParsableCommand {
         With neither, the merge is committed at once. Otherwise the merge stays in progress, as git leaves \
         one: the files hold our value of each conflicted field (never conflict markers), conflicted files stay \
         unmerged in the index, and .git/orgsync/merge.json lists each conflict and violation with an id. \
-        'orgsync status' shows them, 'orgsync resolve ID' settles them one by one, and 'git commit' \
-        concludes the merge. 'orgsync merge --abort' puts everything back.
+        'orgsync status' shows them, 'orgsync resolve ID' settles them one by one, and 'orgsync merge \
+        --continue' (or 'git commit', through the hooks) concludes the merge. 'orgsync merge --abort' puts \
+        everything back.
 
         Plain 'git merge' and 'git pull' use the same merge through the merge driver ('orgsync hooks install').
 
         Examples:
           orgsync merge origin/main
+          orgsync merge --continue
           orgsync merge --abort
         """
     )
@@ -37,13 +39,16 @@ struct MergeCommand: ParsableCommand {
     var revision: String?
     @Flag(help: "Abandon the merge in progress: the files it touched go back to HEAD's versions.")
     var abort = false
+    @Flag(name: .customLong("continue"), help: "Commit the merge in progress once 'orgsync status' lists nothing to settle (checked like any commit).")
+    var continueMerge = false
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var actor: ActorOptions
     @OptionGroup var output: FormatOptions
 
     func validate() throws {
-        if abort, revision != nil { throw ValidationError("--abort takes no revision") }
-        if !abort, revision == nil { throw ValidationError("name the branch or commit to merge (orgsync merge REV), or pass --abort") }
+        if abort, continueMerge { throw ValidationError("pass --abort or --continue, not both") }
+        if abort || continueMerge, revision != nil { throw ValidationError("--\(abort ? "abort" : "continue") takes no revision") }
+        if !abort, !continueMerge, revision == nil { throw ValidationError("name the branch or commit to merge (orgsync merge REV), or pass --abort or --continue") }
     }
 
     func run() throws {
@@ -55,6 +60,14 @@ struct MergeCommand: ParsableCommand {
                 switch output.format {
                 case .json: Terminal.write(JSONValue.object(["aborted": .bool(true), "restored": .array(restored.map { .string($0) })]).rendered() + "\n")
                 case .text: Terminal.write("Aborted the merge; \(Render.plural(restored.count, "file")) put back as HEAD has \(restored.count == 1 ? "it" : "them").\n")
+                }
+                return
+            }
+            if continueMerge {
+                let commit = try merger.continueMerge()
+                switch output.format {
+                case .json: Terminal.write(JSONValue.object(["commit": .string(commit.hex)]).rendered() + "\n")
+                case .text: Terminal.write("Committed the merge \(commit.hex.prefix(7)).\n")
                 }
                 return
             }
@@ -119,7 +132,7 @@ struct Resolve: ParsableCommand {
             case .text:
                 var text = "Settled \(outcome.settled): \(outcome.action).\n"
                 text += outcome.report.isSettled
-                    ? "Nothing is left to settle; commit the merge with 'git commit'.\n"
+                    ? "Nothing is left to settle; commit the merge with 'orgsync merge --continue' or 'git commit'.\n"
                     : "\n" + RenderMerge.text(outcome.report)
                 Terminal.write(text)
             }
@@ -192,7 +205,7 @@ enum RenderMerge {
 
     static func text(_ report: MergeReport) -> String {
         var out = "Merge in progress: \(report.theirs.map { String($0.prefix(10)) } ?? "?") into \(report.head.prefix(10)); "
-        out += report.isSettled ? "nothing left to settle; commit it with 'git commit'.\n"
+        out += report.isSettled ? "nothing left to settle; commit it with 'orgsync merge --continue' or 'git commit'.\n"
             : "\(Render.plural(report.conflicts.count, "conflict")) and \(Render.plural(report.violations.count, "violation")) to settle.\n"
         for conflict in report.conflicts {
             out += "\n  \(conflict.id)  conflict  \(conflict.location)\n"

@@ -188,10 +188,41 @@ enum Render {
             out += "3. Replayed the ledger in (at, id) order into balances:\n\n"
             out += text(sheet).split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "   " + $0 }.joined(separator: "\n")
         }
+        if let story = result.offline { out += offline(story) }
         out += "\nExplore it:\n"
         out += "  \(program) status   --repo \(result.directory)\n"
         out += "  \(program) balances --repo \(result.directory) --format json\n"
         out += "  \(program) validate --repo \(result.directory) --rev HEAD\n"
+        if let story = result.offline {
+            out += "  git -C \(result.directory) log --graph --oneline -6    # the two offline branches and their merge \(story.commit.hex.prefix(7))\n"
+        }
+        return out
+    }
+
+    /// Step 4 of the demo: two admins offline, and the semantic merge of their work.
+    static func offline(_ story: OrgSync.Demo.OfflineStory) -> String {
+        func indented(_ text: String, _ prefix: String) -> String {
+            text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : prefix + $0 }.joined(separator: "\n")
+        }
+        var out = "\n4. Two admins edited the organization offline, each on their own branch:\n"
+        for side in [story.ours, story.theirs] {
+            out += "   \(side.admin) (\(side.branch)):\n"
+            for line in side.did { out += "     - \(line)\n" }
+        }
+        out += "\n   Both changed \(story.file). "
+        out += story.lineMergeConflicts ? "git's line merge conflicts on it (both added a member at the same place);\n" : "git's line merge takes it;\n"
+        out += "   orgsync merges it field by field, members by id, with 0 conflicts:\n\n"
+        out += indented(story.merged.split(separator: "\n", omittingEmptySubsequences: false).prefix(while: { !$0.hasPrefix("providers:") }).joined(separator: "\n"), "     ") + "\n"
+        out += "     ...\n\n"
+        out += "   Each transfer fits alone; together they overdraw. That is a violation, not a conflict:\n"
+        if let report = story.outcome.report {
+            out += indented(RenderMerge.text(report), "   ")
+        }
+        out += "\n   Settled by dropping \(story.ours.admin)'s own, unpublished transfer:\n     \(story.settled)\n"
+        out += "   and committed the merge \(story.commit.hex.prefix(7)) with 'orgsync merge --continue'.\n"
+        if let sheet = story.balances, let row = sheet.rows.first(where: { $0.id == "chat-prod" }) {
+            out += "   chat-prod now holds \(row.balance.formatted) credits.\n"
+        }
         return out
     }
 }

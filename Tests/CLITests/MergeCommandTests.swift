@@ -140,7 +140,7 @@ struct MergeCommandTests {
             #expect(again.status != 0, "\(again.stdout)\(again.stderr)")
             let dropped = try world.orgsync(["resolve", "V1", "--drop", ours[0]], in: world.ana)
             #expect(dropped.status == 0)
-            #expect(dropped.stdout == "Settled V1: dropped event \(ours[0]) (ours: transfer of 700 from 'research' to 'primary').\nNothing is left to settle; commit the merge with 'git commit'.\n")
+            #expect(dropped.stdout == "Settled V1: dropped event \(ours[0]) (ours: transfer of 700 from 'research' to 'primary').\nNothing is left to settle; commit the merge with 'orgsync merge --continue' or 'git commit'.\n")
             #expect(try world.git(["commit", "-q", "--no-edit"], in: world.ana).status == 0)
             #expect(try world.git(["push", "-q"], in: world.ana).status == 0)
             // The dropped event's commit is still in history.
@@ -182,7 +182,7 @@ struct MergeCommandTests {
             #expect(refused.stderr.contains("commit refused: the merge has 1 unsettled conflict"))
 
             let settled = try world.orgsync(["resolve", "C1", "--take", "theirs"], in: world.ana)
-            #expect(settled.stdout == "Settled C1: took theirs for workspaces/research.yaml: name.\nNothing is left to settle; commit the merge with 'git commit'.\n")
+            #expect(settled.stdout == "Settled C1: took theirs for workspaces/research.yaml: name.\nNothing is left to settle; commit the merge with 'orgsync merge --continue' or 'git commit'.\n")
             #expect(world.file("workspaces/research.yaml", in: world.ana) == "id: research\nname: Research US\n")
             #expect(try world.git(["commit", "-q", "--no-edit"], in: world.ana).status == 0)
             #expect(try world.git(["push", "-q"], in: world.ana).status == 0)
@@ -207,8 +207,13 @@ struct MergeCommandTests {
             let revive = try world.orgsync(["resolve", "C1", "--take", "theirs"], in: world.ana)
             #expect(revive.status == 1)
             #expect(revive.stderr.contains("A tombstone cannot be revived, so only --take ours settles it"))
+            #expect(try world.orgsync(["merge", "--continue"], in: world.ana).stderr.contains("the merge still has 1 conflict and 0 violations to settle"))
             #expect(try world.orgsync(["resolve", "C1", "--take", "ours"], in: world.ana).status == 0)
-            #expect(try world.git(["commit", "-q", "--no-edit"], in: world.ana).status == 0)
+            let committed = try world.orgsync(["merge", "--continue"], in: world.ana)
+            #expect(committed.status == 0, "\(committed.stderr)")
+            #expect(committed.stdout.hasPrefix("Committed the merge "))
+            #expect(try world.git(["log", "-1", "--format=%s%n%(trailers:key=Orgsync-Operation,valueonly)"], in: world.ana).stdout == "Merge origin/main into main\nmerge\n\n")
+            #expect(try world.git(["status", "--porcelain"], in: world.ana).stdout == "")
             #expect(try world.orgsync(["validate", "--rev", "HEAD"], in: world.ana).status == 0)
             #expect(try world.git(["push", "-q"], in: world.ana).status == 0)
         }

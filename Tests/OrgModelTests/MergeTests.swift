@@ -153,7 +153,7 @@ import Testing
             .init(kind: .event, id: Fixture.ulid(11), side: .theirs, path: Fixture.eventPath(11), summary: "transfer of 50 from 'a' to 'hq'"),
         ])
         #expect(violation.causes.map(\.isDroppable) == [true, true])
-        #expect(violation.fixes == ["abort the merge, top up or transfer the missing credits into 'a' or 'hq' on your branch, and merge again"])
+        #expect(violation.fixes == ["abort the merge, top up or transfer the missing credits into 'a' on your branch, and merge again"])
         // Both events are in the merged files: nothing is lost, the violation is reported.
         #expect(result.merged[Fixture.eventPath(10)] != nil && result.merged[Fixture.eventPath(11)] != nil)
     }

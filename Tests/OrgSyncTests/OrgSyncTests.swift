@@ -1,6 +1,7 @@
 import Foundation
 @testable import OrgModel
 import OrgTestSupport
+import GitKit
 import Testing
 @testable import OrgSync
 
@@ -293,7 +294,29 @@ struct DemoTests {
             #expect(result.fileCount == SampleOrganization.files.count)
             #expect(result.sheet?.rows.first?.balance.description == "16196.8522")
             #expect(try git(["status", "--porcelain"], in: scratch + "/demo", home: scratch).stdout == "")
-            #expect(try git(["log", "--format=%ae %s"], in: scratch + "/demo", home: scratch).stdout == "\(result.author) Import the Acme sample organization\n")
+            #expect(try git(["log", "--format=%ae %s", "--topo-order"], in: scratch + "/demo", home: scratch).stdout == """
+            ana.lopez@acme.example Merge carl-offline into main
+            carl.nguyen@acme.example Transfer 500 credits from 'chat-prod' to 'core-prod'
+            carl.nguyen@acme.example Assign 'jun' to workspace 'chat-prod' as viewer
+            carl.nguyen@acme.example Rename workspace 'chat-prod' from 'Chat Assistant (production)' to 'Chat Assistant (production, EU)'
+            ana.lopez@acme.example Transfer 600 credits from 'chat-prod' to 'core-prod'
+            ana.lopez@acme.example Assign 'mira' to workspace 'chat-prod' as member
+            \(result.author) Import the Acme sample organization
+
+            """)
+            // Two admins offline: git's line merge conflicts on the file both changed, orgsync's does not; the two
+            // transfers together overdraw chat-prod (942.6251), and dropping ana's unpublished one settles it.
+            let story = try #require(result.offline)
+            #expect(story.lineMergeConflicts)
+            #expect(story.outcome.result == .stopped)
+            #expect(story.outcome.report?.conflicts.isEmpty == true)
+            let violation = try #require(story.outcome.report?.violations.first)
+            #expect(violation.message.hasPrefix("transfer of 600 exceeds the 442.6251 credits available in 'chat-prod'"))
+            #expect(violation.causes.map { "\($0.side) \($0.summary)" } == ["ours transfer of 600 from 'chat-prod' to 'core-prod'", "theirs transfer of 500 from 'chat-prod' to 'core-prod'"])
+            #expect(story.merged.hasPrefix("id: chat-prod\nname: Chat Assistant (production, EU)\nmembers:\n"))
+            #expect(story.merged.contains("  - member: jun\n    role: viewer\n  - member: mira\n    role: member\n"))
+            #expect(story.balances?.rows.first { $0.id == "chat-prod" }?.balance.description == "442.6251")
+            #expect(Validator.validate(try SnapshotLoader.commit(story.commit, in: try GitKit.Repository.open(scratch + "/demo"))).isValid)
             #expect(throws: OrgSyncError.self) { try Demo.run(in: scratch + "/demo") }
         }
     }
