@@ -172,6 +172,17 @@ extension Index {
         }
     }
 
+    /// Stages the file at `path` from the working directory, as `add(path:)` does (which records the file's
+    /// stat data, so git sees it as up to date), provided its content is still `expected`; otherwise stages
+    /// `expected` itself. For files just written from `expected`'s blob.
+    public func refresh(path: String, expected: TreeEntryVersion) throws {
+        try add(path: path)
+        let current = try withCheckedCString(path, "path", function: "git_index_get_bypath") { cPath in
+            git_index_get_bypath(pointer, cPath, 0).map { ObjectID($0.pointee.id) }
+        }
+        if current != expected.blob { try add(path: path, version: expected) }
+    }
+
     /// The conflicts, one per path, with each stage's entry.
     public func conflicts() -> [MergeConflictEntry] {
         var byPath: [String: MergeConflictEntry] = [:]

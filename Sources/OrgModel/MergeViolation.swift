@@ -19,8 +19,17 @@ public struct MergeViolation: Sendable, Hashable, Comparable {
             (lhs.side.rawValue, lhs.path, lhs.id) < (rhs.side.rawValue, rhs.path, rhs.id)
         }
 
-        /// Whether `orgsync resolve --drop` can take it out of the merge.
-        public var isDroppable: Bool { kind != .file }
+        /// Whether `orgsync resolve --drop` can take it out of the merge: events and records an admin made,
+        /// not files, and not the transfers a deletion or a mode switch writes (those go with their change).
+        public var isDroppable: Bool
+        public init(kind: Kind, id: String, side: MergeSide, path: String, summary: String, isDroppable: Bool? = nil) {
+            self.kind = kind
+            self.id = id
+            self.side = side
+            self.path = path
+            self.summary = summary
+            self.isDroppable = isDroppable ?? (kind != .file)
+        }
     }
 
     /// The broken rule, where the merged state breaks it.
@@ -85,18 +94,19 @@ private struct SideChanges {
 
     func explain(_ diagnostic: Diagnostic, in merged: Organization) -> MergeViolation {
         var causes: [MergeViolation.Cause] = []
-        var workspaces = Set<String>()
         var subjectSide: MergeSide?
         let path = diagnostic.location.path
         // The event or record the rule fails at.
         var short: String?
         if path.hasPrefix("ledger/"), let event = merged.events.first(where: { $0.source.path == path }) {
-            workspaces.formUnion(event.workspaces)
-            if case .transfer(let transfer) = event.kind { short = transfer.from }
+            if case .transfer(let transfer) = event.kind {
+                // The workspace the rule is about: the destination when it is deleted, else the source.
+                let deleted = merged.workspace(transfer.to)?.isDeleted == true && merged.workspace(transfer.from)?.isDeleted != true
+                short = deleted ? transfer.to : transfer.from
+            }
             subjectSide = side(ofEvent: event.id)
             if let side = subjectSide { causes.append(cause(event, side)) }
         } else if path.hasPrefix("usage/"), let record = merged.usage.first(where: { $0.location == diagnostic.location }) ?? merged.usage.first(where: { $0.location.path == path }) {
-            workspaces.insert(record.workspace)
             short = record.workspace
             subjectSide = side(ofRecord: record.id)
             if let side = subjectSide { causes.append(cause(record, side)) }
@@ -104,11 +114,10 @@ private struct SideChanges {
             for side in MergeSide.allCases where changed(path, on: side) {
                 causes.append(.init(kind: .file, id: path, side: side, path: path, summary: "changed \(path)"))
             }
-            if path.hasPrefix("workspaces/") { workspaces.insert(id) }
+            _ = id
         }
         // Names the message quotes: the workspaces and members involved.
         let quoted = Self.quotedNames(diagnostic.message)
-        workspaces.formUnion(quoted.filter { merged.workspace($0) != nil })
         for member in quoted where merged.member(member) != nil {
             let memberPath = merged.member(member)?.source.path ?? "members/\(member).yaml"
             for side in MergeSide.allCases where changed(memberPath, on: side) && !causes.contains(where: { $0.path == memberPath && $0.side == side }) {
@@ -116,38 +125,49 @@ private struct SideChanges {
                 causes.append(.init(kind: .file, id: memberPath, side: side, path: memberPath, summary: removed ? "removed member '\(member)'" : "changed member '\(member)'"))
             }
         }
-        // What the other side (both sides, for a subject from the base) did to those workspaces.
+        // For a ledger rule broken at an event or record: what the other side (both sides, for a subject from
+        // the base) did to the workspace it happens in. Other rules are about files, named above.
         let others = subjectSide.map { [$0.other] } ?? MergeSide.allCases
-        for side in others {
-            let events = (addedEvents[side] ?? [:]).values.filter { event in
-                if case .mode = event.kind { return true }
-                return !workspaces.isDisjoint(with: event.workspaces)
-            }
-            for event in events where !causes.contains(where: { $0.id == event.id }) { causes.append(cause(event, side)) }
-            let records = (addedUsage[side] ?? [:]).values.filter { workspaces.contains($0.workspace) }
-            for record in records.sorted(by: { ($0.at, $0.id) < ($1.at, $1.id) }).prefix(5) where !causes.contains(where: { $0.id == record.id }) {
-                causes.append(cause(record, side))
-            }
-            for workspace in workspaces.sorted() {
-                let workspacePath = merged.workspace(workspace)?.source.path ?? Workspace.path(for: workspace)
-                let deletedHere = sides[side]?.workspace(workspace)?.isDeleted == true && base.workspace(workspace)?.isDeleted == false
+        if let short {
+            for side in others {
+                let events = (addedEvents[side] ?? [:]).values.filter { event in
+                    switch event.kind {
+                    case .mode: return true
+                    case .transfer(let transfer): return transfer.from == short || transfer.to == short
+                    case .topup: return false
+                    }
+                }
+                for event in events where !causes.contains(where: { $0.id == event.id }) { causes.append(cause(event, side)) }
+                let records = (addedUsage[side] ?? [:]).values.filter { $0.workspace == short }
+                for record in records.sorted(by: { ($0.at, $0.id) < ($1.at, $1.id) }).prefix(5) where !causes.contains(where: { $0.id == record.id }) {
+                    causes.append(cause(record, side))
+                }
+                let workspacePath = merged.workspace(short)?.source.path ?? Workspace.path(for: short)
+                let deletedHere = sides[side]?.workspace(short)?.isDeleted == true && base.workspace(short)?.isDeleted == false
                 if deletedHere, !causes.contains(where: { $0.id == workspacePath && $0.side == side }) {
-                    causes.append(.init(kind: .file, id: workspacePath, side: side, path: workspacePath, summary: "deleted workspace '\(workspace)'"))
+                    causes.append(.init(kind: .file, id: workspacePath, side: side, path: workspacePath, summary: "deleted workspace '\(short)'"))
                 }
             }
         }
         causes.sort()
-        return MergeViolation(diagnostic: diagnostic, causes: causes, fixes: fixes(for: diagnostic, causes: causes, short: short))
+        return MergeViolation(diagnostic: diagnostic, causes: causes, fixes: fixes(for: diagnostic, causes: causes, short: short, deleted: short.flatMap { merged.workspace($0)?.isDeleted } ?? false))
     }
 
     /// Fixes besides dropping one of the causes (which `Cause.isDroppable` offers).
-    /// `short` is the workspace an overdraw leaves short of credits.
-    private func fixes(for diagnostic: Diagnostic, causes: [MergeViolation.Cause], short: String?) -> [String] {
-        if diagnostic.rule == .r(7) || diagnostic.rule == .r(8) {
-            return ["abort the merge, top up or transfer the missing credits into \(short.map { "'\($0)'" } ?? "the workspace") on your branch, and merge again"]
+    /// `short` is the workspace the broken ledger rule is about.
+    private func fixes(for diagnostic: Diagnostic, causes: [MergeViolation.Cause], short: String?, deleted: Bool) -> [String] {
+        if diagnostic.rule == .syntax {
+            return ["\(diagnostic.location.path) does not parse; if it holds conflict markers, git merged it line by line because this clone has no merge driver: run 'git merge --abort', 'orgsync hooks install', and merge again"]
+        }
+        if let short, deleted {
+            return ["'\(short)' was deleted on the other side and takes no credits any more: drop the event that uses it"]
+        }
+        if diagnostic.rule == .r(7) || diagnostic.rule == .r(8), let short {
+            // A top-up made now replays after the event that fails, so it cannot cover it: the event itself changes.
+            return ["drop your unpublished event, and after the merge make it again for at most what '\(short)' then holds (orgsync balances)"]
         }
         if causes.contains(where: { $0.kind == .file }) {
-            return ["edit \(diagnostic.location.path) so it no longer depends on what the other side changed, and stage it"]
+            return ["edit \(diagnostic.location.path) so the rule holds with what the other side changed, and stage it; 'orgsync status' rechecks"]
         }
         return []
     }
@@ -164,7 +184,9 @@ private struct SideChanges {
     }
 
     private func cause(_ event: LedgerEvent, _ side: MergeSide) -> MergeViolation.Cause {
-        .init(kind: .event, id: event.id, side: side, path: event.source.path, summary: event.summary)
+        var automatic = false
+        if case .transfer(let transfer) = event.kind { automatic = transfer.reason != nil }
+        return .init(kind: .event, id: event.id, side: side, path: event.source.path, summary: event.summary, isDroppable: !automatic)
     }
 
     private func cause(_ record: UsageRecord, _ side: MergeSide) -> MergeViolation.Cause {

@@ -107,6 +107,14 @@ struct Committer {
                 let path = String(conflict.path.dropFirst(prefix.count))
                 if files[path] == nil, conflict.ours == nil { try workTree.remove(path) }
             }
+            if case .mergeInProgress = landing {
+                // Git's own merge leaves every merged file up to date in the index; `git merge --abort`
+                // refuses entries that lack the file's stat data.
+                let unmerged = Set(conflicts.map(\.path))
+                for (path, file) in files where (file.version.kind == .file || file.version.kind == .executable) && !unmerged.contains(prefix + path) {
+                    try gitCall("cannot stage \(path)") { try index.refresh(path: prefix + path, expected: file.version) }
+                }
+            }
             try gitCall("cannot write the index") { try index.write() }
             switch landing {
             case .commit(let message, _, _, _):

@@ -109,10 +109,19 @@ public struct MergeReport: Codable, Sendable, Equatable {
     }
 
     /// Replaces the violations with `found`, keeping the id of each one already reported.
+    /// Replaces the violations with `found`. One already reported keeps its id: the same causes, or else the
+    /// same rule broken in the same file (the same overdraw, smaller after one of its events was dropped).
     mutating func update(violations found: [MergeViolation]) {
-        let known = Dictionary(violations.map { ($0.key, $0.id) }, uniquingKeysWith: { first, _ in first })
+        let byKey = Dictionary(violations.map { ($0.key, $0.id) }, uniquingKeysWith: { first, _ in first })
+        var byPlace = Dictionary(violations.map { ("\($0.rule)|\($0.path)", $0.id) }, uniquingKeysWith: { first, _ in first })
+        var taken = Set<String>()
         violations = found.map { violation in
-            if let id = known[violation.key] { return Violation(id: id, violation) }
+            let place = "\(violation.diagnostic.rule)|\(violation.diagnostic.location.path)"
+            if let id = byKey[violation.key] ?? byPlace[place], !taken.contains(id) {
+                taken.insert(id)
+                byPlace[place] = nil
+                return Violation(id: id, violation)
+            }
             defer { nextNumber += 1 }
             return Violation(id: "V\(nextNumber)", violation)
         }

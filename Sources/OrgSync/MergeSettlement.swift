@@ -148,7 +148,8 @@ extension Merger {
     /// Settles conflict `id` by taking one side's value, or violation `id` by dropping one of the events or
     /// usage records that cause it. The file is written in the work tree and staged once none of its
     /// conflicts is left; the violations are then rechecked.
-    public func resolve(_ id: String, take side: MergeSide?, drop: String?) throws(OrgSyncError) -> ResolveOutcome {
+    /// With `edited`, conflict `id` is settled by the file as it is now (edited by hand), which must read.
+    public func resolve(_ id: String, take side: MergeSide?, drop: String?, edited: Bool = false) throws(OrgSyncError) -> ResolveOutcome {
         let repository = try reader.repository()
         guard let report = try current() else {
             throw OrgSyncError(.refused, "no merge is in progress; there is nothing to resolve")
@@ -158,9 +159,25 @@ extension Merger {
         }
         let prefix = report.prefix
         var action: String
-        if let conflict = report.conflicts.first(where: { $0.id == id }) {
+        if let conflict = report.conflicts.first(where: { $0.id == id }), edited {
+            try withLock(repository) { () throws(OrgSyncError) in
+                let path = workTree + "/" + prefix + conflict.path
+                let current = FileManager.default.contents(atPath: path).map { [UInt8]($0) }
+                if let current, let format = FileFormat(path: conflict.path),
+                   case .failure(let problem) = SourceReader.parse(current, format: format, path: conflict.path) {
+                    throw OrgSyncError(.refused, "\(conflict.path) does not read as it is now; fix it first", diagnostics: [problem])
+                }
+                var remaining = report
+                remaining.conflicts.removeAll { $0.id == id }
+                if !remaining.conflicts.contains(where: { $0.path == conflict.path }) {
+                    try stage(prefix + conflict.path, exists: current != nil, in: repository)
+                }
+                try remaining.save(in: repository)
+            }
+            action = "kept \(conflict.location) as the file has it now"
+        } else if let conflict = report.conflicts.first(where: { $0.id == id }) {
             guard drop == nil, let side else {
-                throw OrgSyncError(.environment, "\(id) is a conflict: settle it with --take \(conflict.takeable.joined(separator: "|"))")
+                throw OrgSyncError(.environment, "\(id) is a conflict: settle it with --take \(conflict.takeable.joined(separator: "|")), or --edited after editing the file")
             }
             guard conflict.takeable.contains(side.rawValue) else {
                 throw OrgSyncError(.refused, "\(id): \(conflict.message). A tombstone cannot be revived, so only --take \(conflict.kept) settles it; to keep the other side's edit, create a workspace with a new id after the merge")
@@ -181,7 +198,7 @@ extension Merger {
             action = "took \(side.rawValue) for \(conflict.location)"
         } else if let violation = report.violations.first(where: { $0.id == id }) {
             let droppable = violation.causes.filter(\.droppable)
-            guard side == nil, let drop else {
+            guard side == nil, !edited, let drop else {
                 let ids = droppable.map(\.id).joined(separator: ", ")
                 throw OrgSyncError(.environment, "\(id) is a violation, not a conflict: settle it with --drop \(ids.isEmpty ? "EVENT-ID" : "ID (one of \(ids))"), or change the files so the rule holds")
             }
@@ -222,7 +239,7 @@ extension Merger {
                 throw OrgSyncError(.refused, "\(conflict.path) is missing now; restore it, then resolve again")
             }
             guard let updated = OrgMerge.setting(conflict.fieldPath, to: value, in: current, path: conflict.path) else {
-                throw OrgSyncError(.refused, "\(conflict.path) cannot be read now, or no longer has the place \(conflict.location) names; edit it by hand and stage it")
+                throw OrgSyncError(.refused, "\(conflict.path) does not read as it is now, or no longer has the field \(conflict.fieldPath); fix the file by hand and settle with 'orgsync resolve \(conflict.id) --edited'")
             }
             return updated
         case .record?:

@@ -35,6 +35,8 @@ public struct ResolveOutcome: Sendable {
     public var action: String
     /// The report afterwards (violations rechecked).
     public var report: MergeReport
+    /// False when a violation is still there after the drop (another of its events has to go too).
+    public var isSettled: Bool { !report.conflicts.contains { $0.id == settled } && !report.violations.contains { $0.id == settled } }
 }
 
 /// The semantic merge in process (SPEC M7): `orgsync merge`, `merge --abort`, `resolve`, and the merge

@@ -131,9 +131,12 @@ struct HooksRun: ParsableCommand {
         let (verdict, author) = try CommitChecker.checkStaged(in: StateReader(directory: FileManager.default.currentDirectoryPath),
                                                              actor: nil, environment: ProcessInfo.processInfo.environment)
         let color = Terminal.colorsErr
-        Terminal.writeError(DiagnosticRenderer.text(verdict.diagnostics, color: color))
         let reader = StateReader(directory: FileManager.default.currentDirectoryPath)
-        if let blockers = try Merger.blockers(of: verdict, reader: reader) {
+        let blockers = try Merger.blockers(of: verdict, reader: reader)
+        // A violation of the merge says more than its bare diagnostic: show it once, as the violation.
+        let explained = Set((blockers?.violations ?? []).map { "\($0.rule)|\($0.location)" })
+        Terminal.writeError(DiagnosticRenderer.text(verdict.diagnostics.filter { !explained.contains("\($0.rule)|\($0.location)") }, color: color))
+        if let blockers {
             Terminal.writeError(RenderMerge.text(blockers))
             if !blockers.conflicts.isEmpty {
                 Terminal.writeError("orgsync: \(Terminal.red("commit refused", color: color)): the merge has \(Render.plural(blockers.conflicts.count, "unsettled conflict")); settle each with 'orgsync resolve ID --take ours|theirs' and commit again.\n")

@@ -6,7 +6,7 @@ import OrgSync
 struct MergeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
-        abstract: "Merge a branch into the current one, semantically (SPEC §5).",
+        abstract: "Merge a branch into the current one by the meaning of its files, not their lines.",
         discussion: """
         Merges REV into HEAD's branch in process: libgit2 merges every file only one side changed (its bytes \
         kept as they are, comments included), and orgsync merges each organization file both sides changed:
@@ -20,8 +20,8 @@ struct MergeCommand: ParsableCommand {
         into a workspace the other side deleted, an assignment of a member the other side removed.
 
         With neither, the merge is committed at once. Otherwise the merge stays in progress, as git leaves \
-        one: the files hold our value of each conflicted field (never conflict markers), conflicted files stay \
-        unmerged in the index, and .git/orgsync/merge.json lists each conflict and violation with an id. \
+        one: the files hold our value of each conflicted field (never conflict markers; for a deletion, the \
+        tombstone), conflicted files stay unmerged in the index, and .git/orgsync/merge.json lists each conflict and violation with an id. \
         'orgsync status' shows them, 'orgsync resolve ID' settles them one by one, and 'orgsync merge \
         --continue' (or 'git commit', through the hooks) concludes the merge. 'orgsync merge --abort' puts \
         everything back.
@@ -87,20 +87,23 @@ struct Resolve: ParsableCommand {
         abstract: "Settle one conflict or violation of the merge in progress.",
         discussion: """
         A conflict settles with --take ours or --take theirs: that side's value is written into the file \
-        (canonically), and once none of the file's conflicts is left the file is staged. A workspace deleted \
-        on one side and edited on the other settles only for the deletion: a tombstone cannot be revived.
+        (canonically), and once none of the file's conflicts is left the file is staged. To keep a value of \
+        your own, edit the file and settle with --edited. A workspace deleted on one side and edited on the \
+        other settles only for the deletion: a tombstone cannot be revived.
 
         A violation settles with --drop ID: the event (its ledger file) or the usage record (its line) \
         leaves the merge. Drop your own, unpublished events rather than published ones; a server with \
-        orgsync's hook refuses a push that drops an event its branch already has. A violation also goes away \
-        when the files no longer break the rule, however you change them.
+        orgsync's hook refuses a push that drops an event its branch already has. If the violation is still \
+        there afterwards (another event has to go too), resolve says so and exits 1. A violation also goes \
+        away when the files no longer break the rule, however you change them.
 
         Violations are rechecked after each step. When 'orgsync status' lists nothing, commit the merge with \
         'git commit'.
 
         Examples:
           orgsync resolve C1 --take theirs
-          orgsync resolve V2 --drop 01JD0000000000000000000010
+          orgsync resolve C2 --edited
+          orgsync resolve V3 --drop 01JD0000000000000000000010
         """
     )
 
@@ -110,6 +113,8 @@ struct Resolve: ParsableCommand {
     var take: SideArgument?
     @Option(help: ArgumentHelp("Settle a violation by dropping this event or usage record from the merge.", valueName: "event-id"))
     var drop: String?
+    @Flag(help: "Settle a conflict with the file as you edited it by hand (it must read); the file is staged.")
+    var edited = false
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: FormatOptions
 
@@ -118,25 +123,32 @@ struct Resolve: ParsableCommand {
     }
 
     func validate() throws {
-        if (take == nil) == (drop == nil) { throw ValidationError("pass exactly one of --take ours|theirs (a conflict) and --drop ID (a violation)") }
+        if [take != nil, drop != nil, edited].filter({ $0 }).count != 1 {
+            throw ValidationError("pass exactly one of --take ours|theirs or --edited (a conflict) and --drop ID (a violation)")
+        }
     }
 
     func run() throws {
+        var settled = true
         try Terminal.run(format: output.format) { () throws(OrgSyncError) in
             let outcome = try Merger(reader: StateReader(directory: repository.repo))
-                .resolve(id, take: take.flatMap { MergeSide(rawValue: $0.rawValue) }, drop: drop)
+                .resolve(id, take: take.flatMap { MergeSide(rawValue: $0.rawValue) }, drop: drop, edited: edited)
+            settled = outcome.isSettled
             switch output.format {
             case .json:
-                Terminal.write(JSONValue.object(["settled": .string(outcome.settled), "action": .string(outcome.action),
+                Terminal.write(JSONValue.object(["id": .string(outcome.settled), "settled": .bool(outcome.isSettled), "action": .string(outcome.action),
                                                  "merge": RenderMerge.json(outcome.report)]).rendered() + "\n")
             case .text:
-                var text = "Settled \(outcome.settled): \(outcome.action).\n"
+                var text = outcome.isSettled
+                    ? "Settled \(outcome.settled): \(outcome.action).\n"
+                    : "\(outcome.action.prefix(1).uppercased() + outcome.action.dropFirst()), but \(outcome.settled) is not settled yet: what is left of it is below.\n"
                 text += outcome.report.isSettled
                     ? "Nothing is left to settle; commit the merge with 'orgsync merge --continue' or 'git commit'.\n"
                     : "\n" + RenderMerge.text(outcome.report)
                 Terminal.write(text)
             }
         }
+        if !settled { throw ExitCode.failure }
     }
 }
 
@@ -171,9 +183,10 @@ struct MergeDriver: ParsableCommand {
         }
         guard !conflicts.isEmpty else { return }
         for conflict in conflicts {
-            Terminal.writeError("orgsync: \(conflict.id) \(conflict.location): \(conflict.message); the file keeps ours\n")
+            Terminal.writeError("orgsync: \(conflict.id) \(conflict.location): \(conflict.message); the file keeps \(conflict.kept == "ours" ? "ours" : "theirs")\n")
         }
-        Terminal.writeError("orgsync: settle with 'orgsync resolve ID --take ours|theirs' ('orgsync status' lists them), then commit\n")
+        let sides = Set(conflicts.flatMap(\.takeable)).sorted().joined(separator: "|")
+        Terminal.writeError("orgsync: settle with 'orgsync resolve ID --take \(sides)' ('orgsync status' lists them), then commit\n")
         throw ExitCode.failure
     }
 }
@@ -198,7 +211,7 @@ enum RenderMerge {
         case .stopped:
             if let report = outcome.report { out += text(report) }
         }
-        out += Render.balances(outcome.balances.filter { $0.before != $0.after })
+        if outcome.result != .stopped { out += Render.balances(outcome.balances.filter { $0.before != $0.after }) }
         if let commit = outcome.commit, outcome.result == .merged { out += "Committed \(commit.hex.prefix(7)).\n" }
         return out
     }
@@ -212,10 +225,10 @@ enum RenderMerge {
             out += "      \(conflict.message)\n"
             if !conflict.field.isEmpty || conflict.kind == "record" {
                 out += "      base: \(conflict.base ?? "(none)")\n"
-                out += "      ours: \(conflict.ours ?? "(none)")\(conflict.kept == "ours" ? "  (in the file now)" : "")\n"
-                out += "      theirs: \(conflict.theirs ?? "(none)")\(conflict.kept == "theirs" ? "  (in the file now)" : "")\n"
+                out += "      ours: \(conflict.ours ?? "(none)")\(conflict.kept == "ours" ? "  (what the merge wrote)" : "")\n"
+                out += "      theirs: \(conflict.theirs ?? "(none)")\(conflict.kept == "theirs" ? "  (what the merge wrote)" : "")\n"
             }
-            out += "      settle: orgsync resolve \(conflict.id) --take \(conflict.takeable.joined(separator: "|"))\n"
+            out += "      settle: orgsync resolve \(conflict.id) --take \(conflict.takeable.joined(separator: "|"))\(conflict.kind == "delete-edit" ? "" : ", or edit the file and --edited")\n"
         }
         for violation in report.violations {
             out += "\n  \(violation.id)  violation  [\(violation.rule)] \(violation.location)\n"
@@ -224,7 +237,8 @@ enum RenderMerge {
                 out += "      \(cause.side): \(cause.kind == "file" ? cause.summary : "\(cause.kind) \(cause.id), \(cause.summary)")\n"
             }
             for cause in violation.causes where cause.droppable {
-                out += "      fix: orgsync resolve \(violation.id) --drop \(cause.id)   (\(cause.side)\(cause.side == "ours" ? ", not published yet" : ""))\n"
+                let note = cause.side == "ours" ? "ours, not published yet" : "theirs: if it is published, the server refuses a push that drops it"
+                out += "      fix: orgsync resolve \(violation.id) --drop \(cause.id)   (\(note))\n"
             }
             for fix in violation.fixes { out += "      fix: \(fix)\n" }
         }
@@ -249,7 +263,8 @@ enum RenderMerge {
                          "location": .string(violation.location.description),
                          "causes": .array(violation.causes.map { cause in
                              .object(["kind": .string(cause.kind), "id": .string(cause.id), "side": .string(cause.side),
-                                      "path": .string(cause.path), "summary": .string(cause.summary), "droppable": .bool(cause.droppable)])
+                                      "path": .string(cause.path), "summary": .string(cause.summary), "droppable": .bool(cause.droppable),
+                                      "command": cause.droppable ? .string("orgsync resolve \(violation.id) --drop \(cause.id)") : .null])
                          }),
                          "fixes": .array(violation.fixes.map { .string($0) })])
             }),

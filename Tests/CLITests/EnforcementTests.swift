@@ -238,7 +238,7 @@ struct EnforcementTests {
             let before = try world.head()
             let merge = try world.git(["merge", "--no-edit", "side"], as: "cy@acme.example")
             #expect(merge.status != 0)
-            #expect(merge.stderr.contains("\(right):7:10: error: [R7] transfer of 600 exceeds the 400 credits available in 'core' at 2026-11-22T09:00:00Z; transfer at most 400 or top up first\n"))
+            #expect(merge.stderr.contains("  V1  violation  [R7] \(right):7:10\n      transfer of 600 exceeds the 400 credits available in 'core' at 2026-11-22T09:00:00Z; transfer at most 400 or top up first\n"))
             #expect(try world.head() == before)
             #expect(try world.git(["merge", "--abort"]).status == 0)
 

@@ -169,9 +169,9 @@ struct MergeCommandTests {
               C1  conflict  workspaces/research.yaml: name
                   name was changed on both sides to different values
                   base: "Research Lab"
-                  ours: "Research EU"  (in the file now)
+                  ours: "Research EU"  (what the merge wrote)
                   theirs: "Research US"
-                  settle: orgsync resolve C1 --take ours|theirs
+                  settle: orgsync resolve C1 --take ours|theirs, or edit the file and --edited
 
             """))
             // git itself refuses while the file is unmerged; after a plain 'git add', the hook still does.
@@ -203,6 +203,7 @@ struct MergeCommandTests {
             let merge = try world.orgsync(["merge", "origin/main"], in: world.ana)
             #expect(merge.status == 1, "\(merge.stderr)")
             #expect(merge.stdout.contains("C1  conflict  workspaces/research.yaml\n      workspace 'research' was deleted on our side and edited on theirs; a deletion is permanent, so the merge keeps the tombstone and the edit is not applied\n      settle: orgsync resolve C1 --take ours\n"))
+            #expect(!merge.stdout.contains("balances:"))
             #expect(world.file("workspaces/research.yaml", in: world.ana) == tombstone)
             let revive = try world.orgsync(["resolve", "C1", "--take", "theirs"], in: world.ana)
             #expect(revive.status == 1)
@@ -239,6 +240,13 @@ struct MergeCommandTests {
             #expect(!FileManager.default.fileExists(atPath: world.ana + "/.git/MERGE_HEAD"))
             #expect(!FileManager.default.fileExists(atPath: world.ana + "/.git/orgsync/merge.json"))
             #expect(try world.orgsync(["merge", "--abort"], in: world.ana).status == 1)
+
+            // git's own abort works on a merge orgsync left in progress, as on one git made.
+            #expect(try world.orgsync(["merge", "origin/main"], in: world.ana).status == 1)
+            let gitAbort = try world.git(["merge", "--abort"], in: world.ana)
+            #expect(gitAbort.status == 0, "\(gitAbort.stderr)")
+            #expect(try filesBelow(world.ana).filter { !$0.key.hasPrefix(".git/") } == before)
+            #expect(try world.orgsync(["status"], in: world.ana).status == 0)
         }
     }
 

@@ -153,7 +153,7 @@ import Testing
             .init(kind: .event, id: Fixture.ulid(11), side: .theirs, path: Fixture.eventPath(11), summary: "transfer of 50 from 'a' to 'hq'"),
         ])
         #expect(violation.causes.map(\.isDroppable) == [true, true])
-        #expect(violation.fixes == ["abort the merge, top up or transfer the missing credits into 'a' on your branch, and merge again"])
+        #expect(violation.fixes == ["drop your unpublished event, and after the merge make it again for at most what 'a' then holds (orgsync balances)"])
         // Both events are in the merged files: nothing is lost, the violation is reported.
         #expect(result.merged[Fixture.eventPath(10)] != nil && result.merged[Fixture.eventPath(11)] != nil)
     }
@@ -179,6 +179,7 @@ import Testing
         #expect(result.violations.count == 1)
         #expect(result.violations.first?.causes.map(\.summary) == ["transfer of 10 from 'hq' to 'b'", "deleted workspace 'b'"])
         #expect(result.violations.first?.causes.map(\.side) == [.ours, .theirs])
+        #expect(result.violations.first?.fixes == ["'b' was deleted on the other side and takes no credits any more: drop the event that uses it"])
     }
 
     @Test func assigningAMemberRemovedOnTheOtherSideIsAViolation() {
@@ -189,6 +190,9 @@ import Testing
         #expect(result.conflicts.isEmpty)
         #expect(result.violations.map(\.diagnostic.rule) == [.r(11)])
         #expect(result.violations.first?.causes.map { "\($0.side.rawValue): \($0.summary)" } == ["ours: changed workspaces/b.yaml", "theirs: removed member 'di'"])
+        // Nothing to drop: the fix is in the file.
+        #expect(result.violations.first?.causes.contains(where: \.isDroppable) == false)
+        #expect(result.violations.first?.fixes == ["edit workspaces/b.yaml so the rule holds with what the other side changed, and stage it; 'orgsync status' rechecks"])
     }
 
     // MARK: M8
