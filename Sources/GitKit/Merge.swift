@@ -93,14 +93,32 @@ extension Repository {
     }
 
     /// Puts `paths` back as they are in HEAD, in the index and the working directory, removing those HEAD
-    /// does not have: what `git merge --abort` does for the paths a merge touched.
+    /// does not have: what `git merge --abort` does for the paths a merge touched. Paths are taken as they
+    /// are, never as patterns.
     public func restoreFromHead(paths: [String]) throws {
         guard !paths.isEmpty, let head = try headCommit() else { return }
-        var headOID = head.oid
-        let commit = try make("git_commit_lookup") { git_commit_lookup(&$0, pointer, &headOID) }
-        defer { git_commit_free(commit) }
+        let tree = try lookupTreeForMerge(try commit(head).tree)
+        defer { git_tree_free(tree) }
+        let index = try self.index()
+        for path in paths {
+            let headEntry: TreeEntryVersion? = try withCheckedCString(path, "path", function: "git_tree_entry_bypath") { cPath in
+                var entry: OpaquePointer?
+                let result = git_tree_entry_bypath(&entry, tree, cPath)
+                if result == GIT_ENOTFOUND.rawValue {
+                    git_error_clear()
+                    return nil
+                }
+                try check(result, function: "git_tree_entry_bypath")
+                guard let entry else { throw GitError.missingResult(function: "git_tree_entry_bypath") }
+                defer { git_tree_entry_free(entry) }
+                guard let kind = TreeEntryKind(mode: git_tree_entry_filemode(entry).rawValue), let id = git_tree_entry_id(entry) else { return nil }
+                return TreeEntryVersion(kind: kind, blob: ObjectID(id.pointee))
+            }
+            try index.remove(path: path) // the entry and any conflict on it
+            if let headEntry { try index.add(path: path, version: headEntry) }
+        }
+        try index.write()
         try withStringArray(paths) { array in
-            try check(git_reset_default(pointer, commit, &array), function: "git_reset_default")
             var options = git_checkout_options()
             try check(git_checkout_options_init(&options, UInt32(GIT_CHECKOUT_OPTIONS_VERSION)), function: "git_checkout_options_init")
             options.checkout_strategy = GIT_CHECKOUT_FORCE.rawValue | GIT_CHECKOUT_REMOVE_UNTRACKED.rawValue | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH.rawValue

@@ -41,8 +41,15 @@ public struct MergeConflict: Sendable, Hashable, Comparable {
     }
 
     /// The sides `orgsync resolve --take` may choose. A deletion cannot be undone, so a delete/edit
-    /// conflict settles only for the deleting side.
-    public var takeable: [MergeSide] { kind == .deleteEdit ? [kept] : MergeSide.allCases }
+    /// conflict settles only for the deleting side. An event or record id written twice settles for
+    /// theirs, which may be published already: our event is made again under a new id, our record goes.
+    public var takeable: [MergeSide] {
+        switch kind {
+        case .deleteEdit: return [kept]
+        case .event, .record: return [.theirs]
+        case .field, .file: return MergeSide.allCases
+        }
+    }
 }
 
 /// The merge of one file: its bytes (nil when the merged tree has no such file) and its conflicts.
@@ -79,6 +86,13 @@ public enum OrgMerge {
                 merged.entries[path] = whole.entry
                 continue
             }
+            if [b, o, t].contains(where: { $0.map { $0.kind != .file } ?? false }) {
+                // A link or submodule changed on both sides: nothing to merge field by field.
+                merged.entries[path] = o
+                conflicts.append(MergeConflict(kind: .file, path: path, field: FieldPath(), base: nil, ours: nil, theirs: nil, kept: .ours,
+                                               message: "changed on both sides, and a version is a link or a submodule, which an organization does not hold"))
+                continue
+            }
             let result = mergeFile(path: path, base: b?.bytes, ours: o?.bytes, theirs: t?.bytes)
             if let bytes = result.bytes { merged.entries[path] = Snapshot.Entry(bytes: bytes) }
             conflicts += result.conflicts
@@ -100,7 +114,6 @@ public enum OrgMerge {
         }
         if same(ours, theirs) || same(theirs, base) { return (ours, ()) }
         if same(ours, base) { return (theirs, ()) }
-        if [base, ours, theirs].contains(where: { $0.map { $0.kind != .file } ?? false }) { return (ours, ()) }
         return nil
     }
 
@@ -138,7 +151,7 @@ public enum OrgMerge {
         case (_, nil): message = "changed on our side and removed on theirs"
         default:
             if kind == .event {
-                message = "both sides wrote ledger event \(path.split(separator: "/").last.map(String.init) ?? path) with different contents; events are immutable, so one id is one event"
+                message = "both sides wrote ledger event \(path.split(separator: "/").last.map { String($0.prefix { $0 != "." }) } ?? path) with different contents; one id is one event, so theirs stays and ours is made again under a new id"
             } else if !Snapshot.isOrganizationPath(path) {
                 message = "changed on both sides; it is not an organization file, so merge it with git"
             } else if base == nil {
@@ -248,6 +261,20 @@ public enum OrgMerge {
         return tree.setting(field, to: chosen, path: path).map { render($0, path: path, format: format) }
     }
 
+    /// Our version of an event whose id both sides used, under a new id made at the same `at`: its new path
+    /// and canonical bytes. Nil when the event does not read.
+    public static func reissue(event bytes: [UInt8], path: String) -> (path: String, bytes: [UInt8])? {
+        guard let format = FileFormat(path: path), let tree = DocumentTree.parse(bytes, format: format, path: path),
+              let text = tree["at"]?.text, let at = try? Timestamp(parsing: text) else { return nil }
+        var ids = ULIDGenerator()
+        if let old = tree["id"]?.text { ids.resume(after: old) }
+        let id = ids.next(at: at)
+        guard let renamed = tree.setting(FieldPath([.key("id")]), to: .scalar(id, quoted: false), path: path) else { return nil }
+        let folder = path.split(separator: "/").dropLast().joined(separator: "/")
+        let newPath = "\(folder)/\(id).\(format == .json ? "json" : "yaml")"
+        return (newPath, render(renamed, path: newPath, format: format))
+    }
+
     /// A usage file's bytes without the line of record `id`.
     public static func removingRecord(_ id: String, from bytes: [UInt8], path: String) -> [UInt8] {
         guard let file = UsageFilePath(path) else { return bytes }
@@ -289,7 +316,7 @@ public enum OrgMerge {
             if o == t || t == b { return o }
             if o == b { return t }
             conflicts.append(MergeConflict(kind: .record, path: path, field: FieldPath([.item(id)]), base: text(b), ours: text(o), theirs: text(t),
-                                           kept: .ours, message: "usage record '\(id)' was written differently on each side; records are immutable, so one id is one record"))
+                                           kept: .ours, message: "usage record '\(id)' was written differently on each side; one id is one record, so theirs stays"))
             return o
         }
         for line in baseLines {

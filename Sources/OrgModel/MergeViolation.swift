@@ -19,8 +19,9 @@ public struct MergeViolation: Sendable, Hashable, Comparable {
             (lhs.side.rawValue, lhs.path, lhs.id) < (rhs.side.rawValue, rhs.path, rhs.id)
         }
 
-        /// Whether `orgsync resolve --drop` can take it out of the merge: events and records an admin made,
-        /// not files, and not the transfers a deletion or a mode switch writes (those go with their change).
+        /// Whether `orgsync resolve --drop` can take it out of the merge: our own events and records (what the
+        /// merged-in side brings may be published already, and stays), not files, and not the transfers a
+        /// deletion or a mode switch writes (those go with their change).
         public var isDroppable: Bool
         public init(kind: Kind, id: String, side: MergeSide, path: String, summary: String, isDroppable: Bool? = nil) {
             self.kind = kind
@@ -159,6 +160,9 @@ private struct SideChanges {
         if diagnostic.rule == .syntax {
             return ["\(diagnostic.location.path) does not parse; if it holds conflict markers, git merged it line by line because this clone has no merge driver: run 'git merge --abort', 'orgsync hooks install', and merge again"]
         }
+        if diagnostic.rule == .r(10), let short {
+            return ["'\(short)' is deleted on one side and has usage from the other: drop the usage records our side made, if any; if the deletion is ours and not published, abort the merge, undo the deletion, merge, and delete '\(short)' again"]
+        }
         if let short, deleted {
             return ["'\(short)' was deleted on the other side and takes no credits any more: drop the event that uses it"]
         }
@@ -186,12 +190,12 @@ private struct SideChanges {
     private func cause(_ event: LedgerEvent, _ side: MergeSide) -> MergeViolation.Cause {
         var automatic = false
         if case .transfer(let transfer) = event.kind { automatic = transfer.reason != nil }
-        return .init(kind: .event, id: event.id, side: side, path: event.source.path, summary: event.summary, isDroppable: !automatic)
+        return .init(kind: .event, id: event.id, side: side, path: event.source.path, summary: event.summary, isDroppable: side == .ours && !automatic)
     }
 
     private func cause(_ record: UsageRecord, _ side: MergeSide) -> MergeViolation.Cause {
         .init(kind: .record, id: record.id, side: side, path: record.location.path,
-              summary: "usage of \(record.credits) by '\(record.member)' (\(record.tool.rawValue)) in '\(record.workspace)'")
+              summary: "usage of \(record.credits) by '\(record.member)' (\(record.tool.rawValue)) in '\(record.workspace)'", isDroppable: side == .ours)
     }
 
     /// The names a message quotes, 'like this'.

@@ -17,7 +17,7 @@ public enum Transition {
         }
         diagnostics += appendOnly(parents, result, mergeBase: parents.count > 1 ? base : nil)
         diagnostics += stableIdentifiers(parents, result)
-        diagnostics += deletions(parents, result)
+        diagnostics += deletions(parents, result, mergeBase: parents.count > 1 ? base : nil)
         let changes = OrgFacts.changes(from: parents.map(OrgFacts.init), base: base.map(OrgFacts.init), to: OrgFacts(result))
         diagnostics += Authorization.check(changes, author: author, parents: parents, result: result)
         return Array(Set(diagnostics)).sorted()
@@ -32,25 +32,32 @@ public enum Transition {
 
     // MARK: T1: the ledger and usage are append-only
 
-    /// For a merge, `mergeBase` is the parents' merge base. An event or usage record that only one side of
-    /// the merge added may be left out of the merge: that is how a violation of the merged state is settled
-    /// (M3, `orgsync resolve --drop`). Everything the base had stays. A published event is never dropped:
-    /// the server keeps every event of its branch's old tip (`historyRules`).
+    /// For a merge, `mergeBase` is the parents' merge base. An event or usage record that only the first
+    /// parent has (our own work, not in the base nor in what is merged in) may be left out of the merge or
+    /// replaced: that is how a violation or a clash of ids is settled (M3, `orgsync resolve`). What the base
+    /// had, and what the merged-in side brings, stays byte for byte. The server also keeps every event of its
+    /// branch's old tip (`historyRules`), so a published event is never dropped.
     static func appendOnly(_ parents: [OrgState], _ result: OrgState, mergeBase: OrgState? = nil) -> [Diagnostic] {
         var out: [Diagnostic] = []
-        func droppable(_ present: (OrgState) -> Bool) -> Bool {
-            guard let mergeBase, !present(mergeBase) else { return false }
-            return parents.contains { !present($0) }
+        /// Whether the first parent's version of an event file is ours alone.
+        func ownEvent(_ path: String, _ bytes: [UInt8]) -> Bool {
+            guard let mergeBase, mergeBase.snapshot.entries[path] == nil else { return false }
+            return !parents.dropFirst().contains { $0.snapshot.entries[path]?.bytes == bytes }
         }
-        for parent in parents {
+        let merged = parents.count > 1 && mergeBase != nil
+        let baseRecords = merged ? Set(mergeBase?.organization.usage.map(\.id) ?? []) : []
+        let theirRecords = merged ? Set(parents.dropFirst().flatMap { $0.organization.usage.map { "\($0.workspace)|\($0.jsonLine)" } }) : []
+        for (index, parent) in parents.enumerated() {
+            let ours = index == 0 && merged
             for (path, entry) in parent.snapshot.entries where path.hasPrefix("ledger/") {
                 guard let now = result.snapshot.entries[path] else {
-                    if droppable({ $0.snapshot.entries[path] != nil }) { continue }
+                    if ours, ownEvent(path, entry.bytes) { continue }
                     out.append(.error(.t(1), "ledger event file \(path) was removed; ledger files are append-only (F5): restore it, and record a correction as a new event",
                                       at: SourceLocation(path: path)))
                     continue
                 }
                 if now.kind != entry.kind || now.bytes != entry.bytes {
+                    if ours, ownEvent(path, entry.bytes) { continue }
                     out.append(.error(.t(1), "ledger event file \(path) was changed; ledger files are immutable (F5): restore it byte for byte, and record a correction as a new event",
                                       at: SourceLocation(path: path, line: firstDifferentLine(entry.bytes, now.bytes), column: 1)))
                 }
@@ -60,13 +67,15 @@ public enum Transition {
             }.map(\.id))
             let kept = Dictionary(result.organization.usage.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
             for record in parent.organization.usage where !deletedNow.contains(record.workspace) {
+                let own = ours && !baseRecords.contains(record.id) && !theirRecords.contains("\(record.workspace)|\(record.jsonLine)")
                 guard let now = kept[record.id] else {
-                    if droppable({ $0.organization.usage.contains { $0.id == record.id } }) { continue }
+                    if own { continue }
                     out.append(.error(.t(1), "usage record '\(record.id)' was removed; usage records are append-only, and only deleting their workspace (R10) removes them",
                                       at: SourceLocation(path: record.location.path), notes: [.init("the record in the parent", at: record.location)]))
                     continue
                 }
                 if now.workspace != record.workspace || now.jsonLine != record.jsonLine {
+                    if own { continue }
                     out.append(.error(.t(1), "usage record '\(record.id)' was changed; usage records are immutable: restore it, and correct usage with new records",
                                       at: now.location, notes: [.init("it was: \(record.jsonLine)", at: record.location)]))
                 }
@@ -120,9 +129,23 @@ public enum Transition {
 
     /// For each workspace this commit deletes, the tombstone must record exactly what its removed usage
     /// consumed, and must not be dated before its last activity.
-    static func deletions(_ parents: [OrgState], _ result: OrgState) -> [Diagnostic] {
-        guard let parent = parents.first, let replay = parent.report.replay, replay.failure == nil else { return [] }
+    static func deletions(_ parents: [OrgState], _ result: OrgState, mergeBase: OrgState? = nil) -> [Diagnostic] {
         var out: [Diagnostic] = []
+        if let mergeBase {
+            // A merge joins a deletion on one side with the other side's life of the workspace: usage the other
+            // side recorded after they parted is not in the tombstone, and would vanish from the totals.
+            let baseRecords = Set(mergeBase.organization.usage.map(\.id))
+            for workspace in result.organization.workspaces where workspace.isDeleted {
+                for parent in parents where parent.organization.workspace(workspace.id)?.isDeleted == false {
+                    let unaccounted = parent.organization.usage.filter { $0.workspace == workspace.id && !baseRecords.contains($0.id) }
+                    guard !unaccounted.isEmpty else { continue }
+                    let total = (try? unaccounted.map(\.credits).sum()).map(\.description) ?? "more"
+                    out.append(.error(.t(3), "'\(workspace.id)' is deleted on one side of this merge, and the other side recorded \(unaccounted.count == 1 ? "1 usage record" : "\(unaccounted.count) usage records") (\(total) credits) for it that its tombstone does not count; abort the merge, merge before deleting, and delete it again",
+                                      at: workspace.source["deleted.consumed"], notes: [.init("a record the tombstone misses", at: unaccounted[0].location)]))
+                }
+            }
+        }
+        guard let parent = parents.first, let replay = parent.report.replay, replay.failure == nil else { return out }
         for workspace in result.organization.workspaces {
             guard let tombstone = workspace.deleted,
                   parents.allSatisfy({ $0.organization.workspace(workspace.id).map { !$0.isDeleted } == true }) else { continue }

@@ -235,7 +235,10 @@ private struct WorkTreeChange {
         createdFolders.append(contentsOf: missing)
         let fullPath = directory + "/" + path
         switch kind {
-        case .file, .submodule:
+        case .submodule:
+            // As git checks out a submodule it has not cloned: an empty folder.
+            mkdir(fullPath, 0o755)
+        case .file:
             try AtomicFile.write(bytes, to: fullPath)
         case .executable:
             try AtomicFile.write(bytes, to: fullPath, permissions: 0o755)

@@ -17,11 +17,12 @@ extension Merger {
             MergeReport.remove(in: repository)
             return nil
         }
-        let prefix = reader.prefix(in: repository)
-        var report = MergeReport.stored(in: repository) ?? MergeReport(head: head, theirs: theirs, prefix: prefix)
-        if report.head != head.hex || (report.theirs != nil && report.theirs != theirs.hex) || report.prefix != prefix {
-            report = MergeReport(head: head, theirs: theirs, prefix: prefix)
+        // The organization's folder is the report's, whatever folder the command runs in.
+        var report = MergeReport.stored(in: repository) ?? MergeReport(head: head, theirs: theirs, prefix: reader.prefix(in: repository))
+        if report.head != head.hex || (report.theirs != nil && report.theirs != theirs.hex) {
+            report = MergeReport(head: head, theirs: theirs, prefix: reader.prefix(in: repository))
         }
+        let prefix = report.prefix
         if report.theirs == nil {
             let tree = try gitCall("cannot read \(theirs)") { try repository.commit(theirs).tree }
             let files = Dictionary(((try? repository.treeFiles(tree: tree)) ?? []).map { ($0.path, $0.blob.hex) }, uniquingKeysWith: { first, _ in first })
@@ -33,7 +34,8 @@ extension Merger {
         }
         let checker = CommitChecker(repository: repository, prefix: prefix)
         if let base = try gitCall("cannot find the merge base", { try repository.mergeBase(head, theirs) }) {
-            let merged = OrgState(try reader.workTree())
+            let root = repository.workingDirectory ?? reader.directory
+            let merged = OrgState(try StateReader(directory: prefix.isEmpty ? root : root + "/" + prefix).workTree())
             report.update(violations: OrgMerge.violations(base: try checker.state(at: base), ours: try checker.state(at: head),
                                                           theirs: try checker.state(at: theirs), merged: merged))
         }
@@ -82,11 +84,13 @@ extension Merger {
               let theirs = text.split(whereSeparator: \.isNewline).first.flatMap({ ObjectID(hex: String($0)) }) else {
             throw OrgSyncError(.refused, "no merge is in progress; there is nothing to continue")
         }
+        let lock = try WriteLock(repository)
+        defer { withExtendedLifetime(lock) {} }
         if let report = try current(), !report.isSettled {
             throw OrgSyncError(.refused, "the merge still has \(report.conflicts.count) conflict\(report.conflicts.count == 1 ? "" : "s") and \(report.violations.count) violation\(report.violations.count == 1 ? "" : "s") to settle ('orgsync status' lists them)")
         }
-        let lock = try WriteLock(repository)
-        defer { withExtendedLifetime(lock) {} }
+        // The tree committed is the tree checked: the index is read before and after the check.
+        let staged = try gitCall("cannot read the index") { try repository.index().writeTree() }
         let (verdict, email) = try CommitChecker.checkStaged(in: reader, actor: actorEmail, environment: [:])
         let errors = verdict.diagnostics.filter { $0.severity == .error }
         guard errors.isEmpty else {
@@ -102,8 +106,10 @@ extension Merger {
         let author = Signature(name: actor.name ?? actor.id, email: email, time: now.seconds, offsetMinutes: 0)
         let committer = GitIdentity.committer(of: repository).map { Signature(name: $0.name ?? $0.email, email: $0.email, time: now.seconds, offsetMinutes: 0) } ?? author
         let commit: ObjectID = try gitCall("cannot commit the merge") {
-            let tree = try repository.index().writeTree()
-            return try repository.createCommit(tree: tree, parents: [head, theirs], author: author, committer: committer, message: message)
+            guard try repository.index().writeTree() == staged else {
+                throw OrgSyncError(.refused, "the index changed while orgsync was checking it; nothing was committed: run the command again")
+            }
+            return try repository.createCommit(tree: staged, parents: [head, theirs], author: author, committer: committer, message: message)
         }
         do {
             try repository.updateReference(try repository.headReferenceName(), to: commit, expecting: head, message: "orgsync: merge")
@@ -180,13 +186,26 @@ extension Merger {
                 throw OrgSyncError(.environment, "\(id) is a conflict: settle it with --take \(conflict.takeable.joined(separator: "|")), or --edited after editing the file")
             }
             guard conflict.takeable.contains(side.rawValue) else {
-                throw OrgSyncError(.refused, "\(id): \(conflict.message). A tombstone cannot be revived, so only --take \(conflict.kept) settles it; to keep the other side's edit, create a workspace with a new id after the merge")
+                let why = conflict.kind == MergeConflict.Kind.deleteEdit.rawValue
+                    ? "A tombstone cannot be revived, so only --take \(conflict.kept) settles it; to keep the other side's edit, create a workspace with a new id after the merge"
+                    : "Only --take \(conflict.takeable.joined(separator: "|")) settles it"
+                throw OrgSyncError(.refused, "\(id): \(conflict.message). \(why)")
             }
+            var reissued: String?
             try withLock(repository) { () throws(OrgSyncError) in
                 let path = workTree + "/" + prefix + conflict.path
                 let value = side == .ours ? conflict.ours : conflict.theirs
                 let current = FileManager.default.contents(atPath: path).map { [UInt8]($0) }
                 let updated = try Self.settle(conflict, with: value, current: current)
+                if conflict.kind == MergeConflict.Kind.event.rawValue, let ours = conflict.ours {
+                    // Theirs keeps the id; our event is made again under a new one, so neither is lost.
+                    guard let again = OrgMerge.reissue(event: Array(ours.utf8), path: conflict.path) else {
+                        throw OrgSyncError(.refused, "our version of \(conflict.path) does not read, so it cannot be made again under a new id; abort the merge and fix it")
+                    }
+                    try AtomicFile.write(again.bytes, to: workTree + "/" + prefix + again.path)
+                    try stage(prefix + again.path, exists: true, in: repository)
+                    reissued = again.path
+                }
                 if let updated { try AtomicFile.write(updated, to: path) } else { unlink(path) }
                 var remaining = report
                 remaining.conflicts.removeAll { $0.id == id }
@@ -195,12 +214,18 @@ extension Merger {
                 }
                 try remaining.save(in: repository)
             }
-            action = "took \(side.rawValue) for \(conflict.location)"
+            action = "took \(side.rawValue) for \(conflict.location)" + (reissued.map { "; our event is now \($0)" } ?? "")
         } else if let violation = report.violations.first(where: { $0.id == id }) {
             let droppable = violation.causes.filter(\.droppable)
             guard side == nil, !edited, let drop else {
                 let ids = droppable.map(\.id).joined(separator: ", ")
                 throw OrgSyncError(.environment, "\(id) is a violation, not a conflict: settle it with --drop \(ids.isEmpty ? "EVENT-ID" : "ID (one of \(ids))"), or change the files so the rule holds")
+            }
+            if let named = violation.causes.first(where: { $0.id == drop }), !named.droppable {
+                let why = named.kind == "file" ? "it is a file, not an event" : named.side == MergeSide.theirs.rawValue
+                    ? "it comes from the side being merged in, which may be published already, and a merge keeps all of it"
+                    : "it belongs to a deletion or a mode switch, and goes only with it"
+                throw OrgSyncError(.refused, "\(drop) cannot be dropped: \(why)\(droppable.isEmpty ? "" : "; drop one of \(droppable.map(\.id).joined(separator: ", "))")")
             }
             guard let cause = droppable.first(where: { $0.id == drop }) else {
                 throw OrgSyncError(.refused, "\(drop) is not one of the events or usage records behind \(id)\(droppable.isEmpty ? "" : "; drop one of \(droppable.map(\.id).joined(separator: ", "))")")
@@ -293,9 +318,13 @@ extension Merger {
         guard let repository, let head = try? repository.headCommit() else {
             return result.conflicts.map { MergeReport.Conflict(id: "-", $0) }
         }
-        var report = MergeReport.stored(in: repository) ?? MergeReport(head: head, theirs: nil, prefix: prefix)
-        if report.head != head.hex || report.theirs != nil || report.prefix != prefix {
-            report = MergeReport(head: head, theirs: nil, prefix: prefix)
+        // `git merge` names the commit it merges in the GITHEAD_<id> variables it passes on; a report of
+        // another merge (one aborted with `git merge --abort`, say) does not carry over.
+        let incoming = ProcessInfo.processInfo.environment.keys.filter { $0.hasPrefix("GITHEAD_") }.sorted()
+            .compactMap { ObjectID(hex: String($0.dropFirst(8))) }.first
+        var report = MergeReport.stored(in: repository) ?? MergeReport(head: head, theirs: incoming, prefix: prefix)
+        if report.head != head.hex || report.theirs != incoming?.hex {
+            report = MergeReport(head: head, theirs: incoming, prefix: prefix)
         }
         let inputs = [("base", baseBytes), ("ours", oursBytes), ("theirs", theirsBytes)]
         var ids: [String: String] = [:]

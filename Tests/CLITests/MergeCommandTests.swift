@@ -126,20 +126,23 @@ struct MergeCommandTests {
             #expect(violations.map { $0["id"] as? String } == ["V1"])
             #expect((violations.first?["causes"] as? [[String: Any]])?.map { "\($0["side"] ?? "") \($0["id"] ?? "")" } == ["ours \(ours[0])", "theirs \(theirs[0])"])
 
-            // Dropping the published event commits locally, but the server keeps its branch's events.
-            #expect(try world.orgsync(["resolve", "V1", "--drop", theirs[0]], in: world.ana).status == 0)
-            #expect(try world.git(["commit", "-q", "--no-edit"], in: world.ana).status == 0)
-            let rejected = try world.git(["push"], in: world.ana)
-            #expect(rejected.status != 0)
-            #expect(rejected.stderr.contains("[T1] ledger event file ledger/"))
-            #expect(rejected.stderr.contains("\(theirs[0]).yaml was removed"))
+            // What the merged-in side brings may be published: it is not offered, and not taken.
+            let published = try world.orgsync(["resolve", "V1", "--drop", theirs[0]], in: world.ana)
+            #expect(published.status == 1)
+            #expect(published.stderr == "error: \(theirs[0]) cannot be dropped: it comes from the side being merged in, which may be published already, and a merge keeps all of it; drop one of \(ours[0])\n")
+            // Nor can a merge commit leave it out by hand: the hook refuses (and so would the server).
+            try world.git(["rm", "-q", "-f", try #require(try world.git(["diff", "--cached", "--name-only", "HEAD"], in: world.ana).stdout.split(separator: "\n").map(String.init).first { $0.contains(theirs[0]) })], in: world.ana)
+            let byHand = try world.git(["commit", "-q", "--no-edit"], in: world.ana)
+            #expect(byHand.status != 0)
+            #expect(byHand.stderr.contains("[T1] ledger event file ledger/"))
+            try world.git(["merge", "--abort"], in: world.ana)
+            #expect(try world.git(["rev-parse", "HEAD"], in: world.ana).stdout == local + "\n")
 
-            // Back to the local commit; merge again and drop our own, unpublished event instead.
-            try #require(try world.git(["reset", "-q", "--hard", local], in: world.ana).status == 0)
+            // Merge again, and drop our own, unpublished event.
             let again = try world.git(["pull", "-q", "--no-rebase", "--no-edit"], in: world.ana)
             #expect(again.status != 0, "\(again.stdout)\(again.stderr)")
             let dropped = try world.orgsync(["resolve", "V1", "--drop", ours[0]], in: world.ana)
-            #expect(dropped.status == 0)
+            #expect(dropped.status == 0, "\(dropped.stderr)")
             #expect(dropped.stdout == "Settled V1: dropped event \(ours[0]) (ours: transfer of 700 from 'research' to 'primary').\nNothing is left to settle; commit the merge with 'orgsync merge --continue' or 'git commit'.\n")
             #expect(try world.git(["commit", "-q", "--no-edit"], in: world.ana).status == 0)
             #expect(try world.git(["push", "-q"], in: world.ana).status == 0)
@@ -217,6 +220,58 @@ struct MergeCommandTests {
             #expect(try world.git(["status", "--porcelain"], in: world.ana).stdout == "")
             #expect(try world.orgsync(["validate", "--rev", "HEAD"], in: world.ana).status == 0)
             #expect(try world.git(["push", "-q"], in: world.ana).status == 0)
+        }
+    }
+
+    @Test("one event id written twice: theirs keeps it, ours is made again under a new id, and the server accepts the merge")
+    func oneIdTwice() throws {
+        try Self.withWorld { world in
+            let id = "01M7Y2QGX89R10JXA4CND71M0P"
+            func event(_ credits: String) -> String {
+                "id: \(id)\nat: 2026-11-21T10:00:00Z\nby: ana\ntype: transfer\nfrom: research\nto: primary\ncredits: \(credits)\n"
+            }
+            let path = "ledger/2026/11/\(id).yaml"
+            for (clone, credits) in [(world.bo, "10"), (world.ana, "20")] {
+                FileManager.default.createFile(atPath: clone + "/" + path, contents: Data(event(credits).utf8))
+                try world.git(["add", path], in: clone)
+                try #require(try world.git(["commit", "-q", "-m", "Move \(credits)"], in: clone).status == 0)
+            }
+            try #require(try world.git(["push", "-q"], in: world.bo).status == 0)
+            let pull = try world.git(["pull", "--no-rebase", "--no-edit"], in: world.ana)
+            #expect(pull.status == 1)
+            #expect(world.file(path, in: world.ana) == event("20"))
+            #expect(try world.orgsync(["resolve", "C1", "--take", "ours"], in: world.ana).stderr.contains("--take theirs"))
+            let settled = try world.orgsync(["resolve", "C1", "--take", "theirs"], in: world.ana)
+            #expect(settled.status == 0, "\(settled.stderr)")
+            #expect(world.file(path, in: world.ana) == event("10"))
+            #expect(try world.git(["commit", "-q", "--no-edit"], in: world.ana).status == 0)
+            // Both transfers are in the ledger: 1,000 − 10 − 20 is left in research.
+            let show = try world.orgsync(["workspace", "show", "research", "--format", "json"], in: world.ana)
+            #expect(show.stdout.contains("\"balance\": 970"), "\(show.stdout)")
+            #expect(try world.git(["push", "-q"], in: world.ana).status == 0)
+        }
+    }
+
+    @Test("usage the other side recorded for a workspace deleted offline cannot be merged away")
+    func usageOfADeletedWorkspace() throws {
+        try Self.withWorld { world in
+            let usage = "usage/research/2026/11/21-gw.jsonl"
+            try FileManager.default.createDirectory(atPath: world.bo + "/usage/research/2026/11", withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: world.bo + "/" + usage, contents: Data("{\"id\":\"u1\",\"at\":\"2026-11-21T10:00:00Z\",\"member\":\"bo\",\"tool\":\"chat\",\"credits\":250}\n".utf8))
+            try world.git(["add", usage], in: world.bo)
+            try #require(try world.git(["commit", "-q", "-m", "Usage"], in: world.bo).status == 0)
+            try #require(try world.git(["push", "-q"], in: world.bo).status == 0)
+            try world.run(["workspace", "delete", "research"], in: world.ana)
+            let pull = try world.git(["pull", "--no-rebase", "--no-edit"], in: world.ana)
+            #expect(pull.status != 0)
+            #expect(pull.stderr.contains("[T3] 'research' is deleted on one side of this merge, and the other side recorded 1 usage record (250 credits) for it that its tombstone does not count"))
+            let status = try world.orgsync(["status"], in: world.ana)
+            #expect(status.stdout.contains("theirs: record u1, usage of 250 by 'bo' (chat) in 'research'"), "\(status.stdout)")
+            #expect(status.stdout.contains("fix: 'research' is deleted on one side and has usage from the other"))
+            let drop = try world.orgsync(["resolve", "V1", "--drop", "u1"], in: world.ana)
+            #expect(drop.status == 1)
+            #expect(drop.stderr.contains("u1 cannot be dropped: it comes from the side being merged in"))
+            #expect(try world.git(["merge", "--abort"], in: world.ana).status == 0)
         }
     }
 

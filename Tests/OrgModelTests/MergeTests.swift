@@ -109,13 +109,20 @@ import Testing
         #expect(clash.bytes.map { String(decoding: $0, as: UTF8.self) } == base + line("u5", 9, "5"))
     }
 
-    @Test func oneEventIdWithTwoContentsIsAConflict() {
+    @Test func oneEventIdWithTwoContentsIsAConflict() throws {
         let (path, ours) = Fixture.transfer(9, day: 3, from: "hq", to: "a", credits: "5")
         let (_, theirs) = Fixture.transfer(9, day: 3, from: "hq", to: "b", credits: "5")
         let result = OrgMerge.mergeFile(path: path, base: nil, ours: Self.file("", ours), theirs: Self.file("", theirs))
         #expect(result.bytes == Array(ours.utf8))
         #expect(result.conflicts.map(\.kind) == [.event])
         #expect(result.conflicts.first?.theirs == theirs)
+        #expect(result.conflicts.first?.takeable == [.theirs])
+        // Settled for theirs, ours is made again under a new id at the same time.
+        let again = try #require(OrgMerge.reissue(event: Array(ours.utf8), path: path))
+        #expect(again.path.hasPrefix("ledger/2026/11/") && again.path != path)
+        let newID = String(again.path.dropFirst("ledger/2026/11/".count).dropLast(5))
+        #expect(IdentifierKind.ulid.matches(newID))
+        #expect(String(decoding: again.bytes, as: UTF8.self) == ours.replacingOccurrences(of: Fixture.ulid(9), with: newID))
     }
 
     // MARK: Deletion (M4)
@@ -150,9 +157,10 @@ import Testing
         #expect(violation.diagnostic.location.path == Fixture.eventPath(11))
         #expect(violation.causes == [
             .init(kind: .event, id: Fixture.ulid(10), side: .ours, path: Fixture.eventPath(10), summary: "transfer of 60 from 'a' to 'b'"),
-            .init(kind: .event, id: Fixture.ulid(11), side: .theirs, path: Fixture.eventPath(11), summary: "transfer of 50 from 'a' to 'hq'"),
+            .init(kind: .event, id: Fixture.ulid(11), side: .theirs, path: Fixture.eventPath(11), summary: "transfer of 50 from 'a' to 'hq'", isDroppable: false),
         ])
-        #expect(violation.causes.map(\.isDroppable) == [true, true])
+        // Only our own event may go: theirs may be published already.
+        #expect(violation.causes.map(\.isDroppable) == [true, false])
         #expect(violation.fixes == ["drop your unpublished event, and after the merge make it again for at most what 'a' then holds (orgsync balances)"])
         // Both events are in the merged files: nothing is lost, the violation is reported.
         #expect(result.merged[Fixture.eventPath(10)] != nil && result.merged[Fixture.eventPath(11)] != nil)

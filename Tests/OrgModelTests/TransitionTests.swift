@@ -154,6 +154,12 @@ import Testing
         ledger/2026/11/01JD0000000000000000000003.yaml: error: [T4] member 'bo' (bo@acme.example) may not make this change: removed ledger event '01JD0000000000000000000003'; a member may change nothing in the organization, and as admin of 'a' may change that workspace's name, members, keys and provider settings
 
         """)
+        // Only our own: what the merged-in side brings stays.
+        let withTheirs = Self.with(theirs, [Fixture.transfer(4, day: 2, from: "hq", to: "b", credits: "5")])
+        #expect(Self.check([ours, withTheirs], base: base, union, author: "ana@acme.example") == """
+        ledger/2026/11/01JD0000000000000000000004.yaml: error: [T1] ledger event file ledger/2026/11/01JD0000000000000000000004.yaml was removed; ledger files are append-only (F5): restore it, and record a correction as a new event
+
+        """)
         let both = Self.with(base, [Fixture.transfer(3, day: 2, from: "hq", to: "a", credits: "100")])
         #expect(Self.check([ours, theirs], base: both, Self.with(union, [(Fixture.eventPath(3), nil)]), author: "ana@acme.example") == """
         ledger/2026/11/01JD0000000000000000000003.yaml: error: [T1] ledger event file ledger/2026/11/01JD0000000000000000000003.yaml was removed; ledger files are append-only (F5): restore it, and record a correction as a new event
