@@ -168,7 +168,7 @@ private struct SideChanges {
         }
         if diagnostic.rule == .r(7) || diagnostic.rule == .r(8), let short {
             // A top-up made now replays after the event that fails, so it cannot cover it: the event itself changes.
-            return ["drop your unpublished event, and after the merge make it again for at most what '\(short)' then holds (orgsync balances)"]
+            return ["once your event is dropped, make it again after the merge for at most what '\(short)' then holds (orgsync balances)"]
         }
         if causes.contains(where: { $0.kind == .file }) {
             return ["edit \(diagnostic.location.path) so the rule holds with what the other side changed, and stage it; 'orgsync status' rechecks"]

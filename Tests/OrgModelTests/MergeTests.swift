@@ -161,7 +161,7 @@ import Testing
         ])
         // Only our own event may go: theirs may be published already.
         #expect(violation.causes.map(\.isDroppable) == [true, false])
-        #expect(violation.fixes == ["drop your unpublished event, and after the merge make it again for at most what 'a' then holds (orgsync balances)"])
+        #expect(violation.fixes == ["once your event is dropped, make it again after the merge for at most what 'a' then holds (orgsync balances)"])
         // Both events are in the merged files: nothing is lost, the violation is reported.
         #expect(result.merged[Fixture.eventPath(10)] != nil && result.merged[Fixture.eventPath(11)] != nil)
     }
