@@ -68,19 +68,24 @@ extension Repository {
 
     /// Whether `tree` has an entry other than a directory at `path`.
     private func isNonTreeEntry(_ path: UnsafePointer<CChar>, in tree: OpaquePointer) throws -> Bool {
+        try treeEntry(path, in: tree).map { $0.mode != GIT_FILEMODE_TREE } ?? false
+    }
+
+    /// The mode and id of `tree`'s entry at `path`, or nil when it has none.
+    func treeEntry(_ path: UnsafePointer<CChar>, in tree: OpaquePointer) throws -> (mode: git_filemode_t, id: ObjectID)? {
         var entry: OpaquePointer?
         let result = git_tree_entry_bypath(&entry, tree, path)
         if result == GIT_ENOTFOUND.rawValue {
             git_error_clear()
-            return false
+            return nil
         }
         try check(result, function: "git_tree_entry_bypath")
-        guard let entry else { throw GitError.missingResult(function: "git_tree_entry_bypath") }
+        guard let entry, let id = git_tree_entry_id(entry) else { throw GitError.missingResult(function: "git_tree_entry_bypath") }
         defer { git_tree_entry_free(entry) }
-        return git_tree_entry_filemode(entry) != GIT_FILEMODE_TREE
+        return (git_tree_entry_filemode(entry), ObjectID(id.pointee))
     }
 
-    private func lookupTree(_ id: ObjectID) throws -> OpaquePointer {
+    func lookupTree(_ id: ObjectID) throws -> OpaquePointer {
         var oid = id.oid
         return try make("git_tree_lookup") { git_tree_lookup(&$0, pointer, &oid) }
     }

@@ -38,11 +38,11 @@ extension Repository {
     /// differently is left as a conflict, never merged line by line: the caller merges those with the file's
     /// own rules (`binary` is the default driver, and renames are not detected).
     public func mergeTrees(ancestor: ObjectID?, ours: ObjectID, theirs: ObjectID) throws -> Index {
-        let ancestorTree = try ancestor.map(lookupTreeForMerge)
+        let ancestorTree = try ancestor.map(lookupTree)
         defer { if let ancestorTree { git_tree_free(ancestorTree) } }
-        let oursTree = try lookupTreeForMerge(ours)
+        let oursTree = try lookupTree(ours)
         defer { git_tree_free(oursTree) }
-        let theirsTree = try lookupTreeForMerge(theirs)
+        let theirsTree = try lookupTree(theirs)
         defer { git_tree_free(theirsTree) }
         var options = git_merge_options()
         try check(git_merge_options_init(&options, UInt32(GIT_MERGE_OPTIONS_VERSION)), function: "git_merge_options_init")
@@ -87,32 +87,17 @@ extension Repository {
         }
     }
 
-    private func lookupTreeForMerge(_ id: ObjectID) throws -> OpaquePointer {
-        var oid = id.oid
-        return try make("git_tree_lookup") { git_tree_lookup(&$0, pointer, &oid) }
-    }
-
     /// Puts `paths` back as they are in HEAD, in the index and the working directory, removing those HEAD
     /// does not have: what `git merge --abort` does for the paths a merge touched. Paths are taken as they
     /// are, never as patterns.
     public func restoreFromHead(paths: [String]) throws {
         guard !paths.isEmpty, let head = try headCommit() else { return }
-        let tree = try lookupTreeForMerge(try commit(head).tree)
+        let tree = try lookupTree(try commit(head).tree)
         defer { git_tree_free(tree) }
         let index = try self.index()
         for path in paths {
             let headEntry: TreeEntryVersion? = try withCheckedCString(path, "path", function: "git_tree_entry_bypath") { cPath in
-                var entry: OpaquePointer?
-                let result = git_tree_entry_bypath(&entry, tree, cPath)
-                if result == GIT_ENOTFOUND.rawValue {
-                    git_error_clear()
-                    return nil
-                }
-                try check(result, function: "git_tree_entry_bypath")
-                guard let entry else { throw GitError.missingResult(function: "git_tree_entry_bypath") }
-                defer { git_tree_entry_free(entry) }
-                guard let kind = TreeEntryKind(mode: git_tree_entry_filemode(entry).rawValue), let id = git_tree_entry_id(entry) else { return nil }
-                return TreeEntryVersion(kind: kind, blob: ObjectID(id.pointee))
+                try treeEntry(cPath, in: tree).flatMap { entry in TreeEntryKind(mode: entry.mode.rawValue).map { TreeEntryVersion(kind: $0, blob: entry.id) } }
             }
             try index.remove(path: path) // the entry and any conflict on it
             if let headEntry { try index.add(path: path, version: headEntry) }
