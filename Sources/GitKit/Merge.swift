@@ -112,6 +112,15 @@ extension Repository {
         }
     }
 
+    /// The entry at `path` in `commit`'s tree, or nil when it has none.
+    public func entry(at path: String, in commit: ObjectID) throws -> TreeEntryVersion? {
+        let tree = try lookupTree(try self.commit(commit).tree)
+        defer { git_tree_free(tree) }
+        return try withCheckedCString(path, "path", function: "git_tree_entry_bypath") { cPath in
+            try treeEntry(cPath, in: tree).flatMap { entry in TreeEntryKind(mode: entry.mode.rawValue).map { TreeEntryVersion(kind: $0, blob: entry.id) } }
+        }
+    }
+
     /// Points HEAD at the branch `name` (such as `refs/heads/main`), without touching the index or the work
     /// tree, like `git symbolic-ref HEAD`.
     public func setHead(_ name: String) throws {

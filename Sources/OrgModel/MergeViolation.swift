@@ -52,7 +52,7 @@ extension OrgMerge {
     public static func violations(base: OrgState, ours: OrgState, theirs: OrgState, merged: OrgState) -> [MergeViolation] {
         func key(_ diagnostic: Diagnostic) -> String { "\(diagnostic.rule)|\(diagnostic.location.path)|\(diagnostic.message)" }
         let known = Set((ours.report.diagnostics + theirs.report.diagnostics).filter { $0.severity == .error }.map(key))
-        let sides = SideChanges(base: base, ours: ours, theirs: theirs)
+        let sides = SideChanges(base: base, ours: ours, theirs: theirs, merged: merged)
         var out: [MergeViolation] = []
         for diagnostic in merged.report.diagnostics where diagnostic.severity == .error && !known.contains(key(diagnostic)) {
             out.append(sides.explain(diagnostic, in: merged.organization))
@@ -62,31 +62,51 @@ extension OrgMerge {
 }
 
 /// What each side of a merge added or changed relative to the base.
+///
+/// The events and records of the merged state are told apart by their content, not their id: the file of
+/// an event id both sides wrote holds theirs after the clash is settled, and ours is made again under a new
+/// id. Whatever the merge itself added counts as ours, the side that is not published.
 private struct SideChanges {
     let base: Organization
     let sides: [MergeSide: Organization]
     let baseFiles: Snapshot
     let files: [MergeSide: Snapshot]
+    /// The merged state's events by path, and records by id, that each side added.
     let addedEvents: [MergeSide: [String: LedgerEvent]]
     let addedUsage: [MergeSide: [String: UsageRecord]]
 
-    init(base: OrgState, ours: OrgState, theirs: OrgState) {
+    init(base: OrgState, ours: OrgState, theirs: OrgState, merged: OrgState) {
         self.base = base.organization
         sides = [.ours: ours.organization, .theirs: theirs.organization]
         baseFiles = base.snapshot
         files = [.ours: ours.snapshot, .theirs: theirs.snapshot]
-        let baseEvents = Set(base.organization.events.map(\.id)), baseUsage = Set(base.organization.usage.map(\.id))
+        func side(inBase: Bool, inOurs: Bool, inTheirs: Bool) -> MergeSide? {
+            if inBase || (inOurs && inTheirs) { return nil }
+            return inTheirs ? .theirs : .ours
+        }
         var events: [MergeSide: [String: LedgerEvent]] = [:], usage: [MergeSide: [String: UsageRecord]] = [:]
-        for (side, state) in [(MergeSide.ours, ours), (.theirs, theirs)] {
-            events[side] = Dictionary(state.organization.events.filter { !baseEvents.contains($0.id) }.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-            usage[side] = Dictionary(state.organization.usage.filter { !baseUsage.contains($0.id) }.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        for event in merged.organization.events {
+            let path = event.source.path, bytes = merged.snapshot.entries[path]?.bytes
+            if let owner = side(inBase: base.snapshot.entries[path]?.bytes == bytes, inOurs: ours.snapshot.entries[path]?.bytes == bytes,
+                                inTheirs: theirs.snapshot.entries[path]?.bytes == bytes) {
+                events[owner, default: [:]][path] = event
+            }
+        }
+        func lines(_ state: OrgState) -> Set<String> { Set(state.organization.usage.map { "\($0.workspace)|\($0.jsonLine)" }) }
+        let baseLines = lines(base), oursLines = lines(ours), theirsLines = lines(theirs)
+        for record in merged.organization.usage {
+            let line = "\(record.workspace)|\(record.jsonLine)"
+            if let owner = side(inBase: baseLines.contains(line), inOurs: oursLines.contains(line), inTheirs: theirsLines.contains(line)) {
+                usage[owner, default: [:]][record.id] = record
+            }
         }
         addedEvents = events
         addedUsage = usage
     }
 
-    /// The side that added event or record `id`; nil when the base had it or both sides added it.
-    func side(ofEvent id: String) -> MergeSide? { only { addedEvents[$0]?[id] != nil } }
+    /// The side that added the merged event at `path`, or record `id`; nil when the base had it or both
+    /// sides added it.
+    func side(ofEventAt path: String) -> MergeSide? { only { addedEvents[$0]?[path] != nil } }
     func side(ofRecord id: String) -> MergeSide? { only { addedUsage[$0]?[id] != nil } }
     private func only(_ test: (MergeSide) -> Bool) -> MergeSide? {
         let matching = MergeSide.allCases.filter(test)
@@ -105,7 +125,7 @@ private struct SideChanges {
                 let deleted = merged.workspace(transfer.to)?.isDeleted == true && merged.workspace(transfer.from)?.isDeleted != true
                 short = deleted ? transfer.to : transfer.from
             }
-            subjectSide = side(ofEvent: event.id)
+            subjectSide = side(ofEventAt: event.source.path)
             if let side = subjectSide { causes.append(cause(event, side)) }
         } else if path.hasPrefix("usage/"), let record = merged.usage.first(where: { $0.location == diagnostic.location }) ?? merged.usage.first(where: { $0.location.path == path }) {
             short = record.workspace

@@ -136,7 +136,9 @@ public enum Transition {
             // side recorded after they parted is not in the tombstone, and would vanish from the totals.
             let baseRecords = Set(mergeBase.organization.usage.map(\.id))
             for workspace in result.organization.workspaces where workspace.isDeleted {
-                for parent in parents where parent.organization.workspace(workspace.id)?.isDeleted == false {
+                // Our own usage of a workspace the other side deleted may go with the merge (R10 removes its
+                // files, T1 lets our own records go); what is merged in may be published, and must be counted.
+                for parent in parents.dropFirst() where parent.organization.workspace(workspace.id)?.isDeleted == false {
                     let unaccounted = parent.organization.usage.filter { $0.workspace == workspace.id && !baseRecords.contains($0.id) }
                     guard !unaccounted.isEmpty else { continue }
                     let total = (try? unaccounted.map(\.credits).sum()).map(\.description) ?? "more"

@@ -52,6 +52,8 @@ public struct MergeReport: Codable, Sendable, Equatable {
             public var path: String
             public var summary: String
             public var droppable: Bool
+            /// The remote-tracking branch that already has it, for our events and records that are published.
+            public var publishedOn: String?
         }
 
         public var id: String
@@ -73,7 +75,7 @@ public struct MergeReport: Codable, Sendable, Equatable {
             line = violation.diagnostic.location.line
             column = violation.diagnostic.location.column
             causes = violation.causes.map {
-                Cause(kind: $0.kind.rawValue, id: $0.id, side: $0.side.rawValue, path: $0.path, summary: $0.summary, droppable: $0.isDroppable)
+                Cause(kind: $0.kind.rawValue, id: $0.id, side: $0.side.rawValue, path: $0.path, summary: $0.summary, droppable: $0.isDroppable, publishedOn: nil)
             }
             fixes = violation.fixes
         }
@@ -128,6 +130,28 @@ public struct MergeReport: Codable, Sendable, Equatable {
     }
 
     // MARK: Storage
+
+    /// Marks our events and records that a remote-tracking branch already has as published: they are not
+    /// ours to drop (the server keeps every event its branch has).
+    mutating func markPublished(in repository: GitKit.Repository) {
+        let remotes = ((try? repository.references()) ?? []).filter { $0.name.hasPrefix("refs/remotes/") && !$0.name.hasSuffix("/HEAD") }
+        guard !remotes.isEmpty else { return }
+        for v in violations.indices {
+            for c in violations[v].causes.indices where violations[v].causes[c].side == MergeSide.ours.rawValue && violations[v].causes[c].kind != "file" {
+                let cause = violations[v].causes[c]
+                for remote in remotes {
+                    guard let entry = try? repository.entry(at: prefix + cause.path, in: remote.commit) else { continue }
+                    if cause.kind == "record" {
+                        // The usage file is there; is this record in it?
+                        guard let bytes = try? repository.blob(entry.blob), String(decoding: bytes, as: UTF8.self).contains("\"id\":\"\(cause.id)\"") else { continue }
+                    }
+                    violations[v].causes[c].publishedOn = String(remote.name.dropFirst("refs/remotes/".count))
+                    violations[v].causes[c].droppable = false
+                    break
+                }
+            }
+        }
+    }
 
     static func path(in repository: GitKit.Repository) -> String { repository.gitDirectory + "/orgsync/merge.json" }
 

@@ -38,6 +38,7 @@ extension Merger {
             let merged = OrgState(try StateReader(directory: prefix.isEmpty ? root : root + "/" + prefix).workTree())
             report.update(violations: OrgMerge.violations(base: try checker.state(at: base), ours: try checker.state(at: head),
                                                           theirs: try checker.state(at: theirs), merged: merged))
+            report.markPublished(in: repository)
         }
         try report.save(in: repository)
         return report
@@ -69,6 +70,7 @@ extension Merger {
         }
         report.theirs = theirs.hex
         report.update(violations: violations)
+        report.markPublished(in: repository)
         try report.save(in: repository)
         return report
     }
@@ -88,6 +90,10 @@ extension Merger {
         defer { withExtendedLifetime(lock) {} }
         if let report = try current(), !report.isSettled {
             throw OrgSyncError(.refused, "the merge still has \(report.conflicts.count) conflict\(report.conflicts.count == 1 ? "" : "s") and \(report.violations.count) violation\(report.violations.count == 1 ? "" : "s") to settle ('orgsync status' lists them)")
+        }
+        let unmerged = try gitCall("cannot read the index") { try repository.index() }.conflicts().map(\.path)
+        guard unmerged.isEmpty else {
+            throw OrgSyncError(.refused, "the index has unresolved conflicts in \(unmerged.joined(separator: ", ")); resolve them and 'git add' the files first")
         }
         // The tree committed is the tree checked: the index is read before and after the check.
         let staged = try gitCall("cannot read the index") { try repository.index().writeTree() }
@@ -222,9 +228,10 @@ extension Merger {
                 throw OrgSyncError(.environment, "\(id) is a violation, not a conflict: settle it with --drop \(ids.isEmpty ? "EVENT-ID" : "ID (one of \(ids))"), or change the files so the rule holds")
             }
             if let named = violation.causes.first(where: { $0.id == drop }), !named.droppable {
-                let why = named.kind == "file" ? "it is a file, not an event" : named.side == MergeSide.theirs.rawValue
-                    ? "it comes from the side being merged in, which may be published already, and a merge keeps all of it"
-                    : "it belongs to a deletion or a mode switch, and goes only with it"
+                let why = named.kind == "file" ? "it is a file, not an event"
+                    : named.side == MergeSide.theirs.rawValue ? "it comes from the side being merged in, which may be published already, and a merge keeps all of it"
+                    : named.publishedOn.map { "it is published on \($0), and the server keeps every event its branch has" }
+                    ?? "it belongs to a deletion or a mode switch, and goes only with it"
                 throw OrgSyncError(.refused, "\(drop) cannot be dropped: \(why)\(droppable.isEmpty ? "" : "; drop one of \(droppable.map(\.id).joined(separator: ", "))")")
             }
             guard let cause = droppable.first(where: { $0.id == drop }) else {
@@ -233,6 +240,12 @@ extension Merger {
             try withLock(repository) { () throws(OrgSyncError) in
                 let path = workTree + "/" + prefix + cause.path
                 if cause.kind == MergeViolation.Cause.Kind.event.rawValue {
+                    // The file must still be that event: never remove another one that took its place.
+                    let current = FileManager.default.contents(atPath: path).map { [UInt8]($0) }
+                    let holds = current.flatMap { bytes in Organization.load(Snapshot(entries: [cause.path: Snapshot.Entry(bytes: bytes)])).0.events.first }
+                    guard holds?.id == cause.id, holds?.summary == cause.summary else {
+                        throw OrgSyncError(.refused, "\(cause.path) no longer holds event \(cause.id) (\(cause.summary)); nothing was dropped: run 'orgsync status' to see the violation as it is now")
+                    }
                     unlink(path)
                     try stage(prefix + cause.path, exists: false, in: repository)
                 } else {

@@ -166,6 +166,7 @@ public struct Merger {
         var report = MergeReport(head: head, theirs: theirs, prefix: prefix)
         for (conflict, _) in conflicts { report.add(conflict) }
         report.update(violations: violations)
+        report.markPublished(in: repository)
         // A conflicted path holds our value of each conflicted field in the work tree (no markers) and stays
         // unmerged in the index, so that no commit, not even one made without the hooks, takes it unsettled.
         let message = title + "\n\n# orgsync: settle what 'orgsync status' lists, then commit.\n"

@@ -237,8 +237,10 @@ enum RenderMerge {
                 out += "      \(cause.side): \(cause.kind == "file" ? cause.summary : "\(cause.kind) \(cause.id), \(cause.summary)")\n"
             }
             for cause in violation.causes where cause.droppable {
-                let note = cause.side == "ours" ? "ours, not published yet" : "theirs: if it is published, the server refuses a push that drops it"
-                out += "      fix: orgsync resolve \(violation.id) --drop \(cause.id)   (\(note))\n"
+                out += "      fix: orgsync resolve \(violation.id) --drop \(cause.id)   (ours, not published yet)\n"
+            }
+            for cause in violation.causes where cause.publishedOn != nil {
+                out += "      note: \(cause.id) is published on \(cause.publishedOn ?? ""), so it stays; to drop the other side's instead, merge the other way round (check out that branch and merge this one into it)\n"
             }
             for fix in violation.fixes { out += "      fix: \(fix)\n" }
         }
@@ -264,6 +266,7 @@ enum RenderMerge {
                          "causes": .array(violation.causes.map { cause in
                              .object(["kind": .string(cause.kind), "id": .string(cause.id), "side": .string(cause.side),
                                       "path": .string(cause.path), "summary": .string(cause.summary), "droppable": .bool(cause.droppable),
+                                      "publishedOn": cause.publishedOn.map { .string($0) } ?? .null,
                                       "command": cause.droppable ? .string("orgsync resolve \(violation.id) --drop \(cause.id)") : .null])
                          }),
                          "fixes": .array(violation.fixes.map { .string($0) })])

@@ -275,6 +275,69 @@ struct MergeCommandTests {
         }
     }
 
+    @Test("an id clash settled for theirs, whose reissued event then overdraws: the drop offered is ours, under its new id")
+    func clashThenOverdraw() throws {
+        try Self.withWorld { world in
+            let id = "01M7Y2QGX89R10JXA4CND71M0P", path = "ledger/2026/11/01M7Y2QGX89R10JXA4CND71M0P.yaml"
+            for (clone, credits) in [(world.bo, "900"), (world.ana, "500")] {
+                let text = "id: \(id)\nat: 2026-11-21T10:00:00Z\nby: ana\ntype: transfer\nfrom: research\nto: primary\ncredits: \(credits)\n"
+                FileManager.default.createFile(atPath: clone + "/" + path, contents: Data(text.utf8))
+                try world.git(["add", path], in: clone)
+                try #require(try world.git(["commit", "-q", "-m", "Move \(credits)"], in: clone).status == 0)
+            }
+            try #require(try world.git(["push", "-q"], in: world.bo).status == 0)
+            #expect(try world.git(["pull", "-q", "--no-rebase", "--no-edit"], in: world.ana).status == 1)
+            let settled = try world.orgsync(["resolve", "C1", "--take", "theirs"], in: world.ana)
+            #expect(settled.status == 0)
+            let again = try #require(settled.stdout.split(separator: "\n").first.flatMap { line in line.range(of: "our event is now ").map { String(line[$0.upperBound...].dropLast()) } })
+            let newID = String(again.split(separator: "/").last?.dropLast(5) ?? "")
+            #expect(settled.stdout.contains("V2  violation  [R7] \(again)"), "\(settled.stdout)")
+            #expect(settled.stdout.contains("ours: event \(newID), transfer of 500 from 'research' to 'primary'"))
+            #expect(settled.stdout.contains("theirs: event \(id), transfer of 900 from 'research' to 'primary'"))
+            #expect(try world.orgsync(["resolve", "V2", "--drop", id], in: world.ana).status == 1)
+            #expect(try world.orgsync(["resolve", "V2", "--drop", newID], in: world.ana).status == 0)
+            #expect(world.file(path, in: world.ana)?.contains("credits: 900") == true)
+            #expect(try world.orgsync(["merge", "--continue"], in: world.ana).status == 0)
+            #expect(try world.git(["push", "-q"], in: world.ana).status == 0)
+        }
+    }
+
+    @Test("our usage of a workspace the other side deleted goes with the merge; a published event of ours is not offered")
+    func ownUsageAndPublishedEvents() throws {
+        try Self.withWorld { world in
+            // Bo deletes research and pushes; Ana recorded usage there offline.
+            try world.run(["workspace", "delete", "research"], in: world.bo)
+            try #require(try world.git(["push", "-q"], in: world.bo).status == 0)
+            let usage = "usage/research/2026/11/21-gw.jsonl"
+            try FileManager.default.createDirectory(atPath: world.ana + "/usage/research/2026/11", withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: world.ana + "/" + usage, contents: Data("{\"id\":\"u1\",\"at\":\"2026-11-21T10:00:00Z\",\"member\":\"bo\",\"tool\":\"chat\",\"credits\":250}\n".utf8))
+            try world.git(["add", usage], in: world.ana)
+            try #require(try world.git(["commit", "-q", "-m", "Usage"], in: world.ana).status == 0)
+            #expect(try world.git(["pull", "-q", "--no-rebase", "--no-edit"], in: world.ana).status != 0)
+            let dropped = try world.orgsync(["resolve", "V1", "--drop", "u1"], in: world.ana)
+            #expect(dropped.status == 0, "\(dropped.stdout)\(dropped.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: world.ana + "/" + usage))
+            #expect(try world.orgsync(["merge", "--continue"], in: world.ana).status == 0)
+            #expect(try world.git(["push", "-q"], in: world.ana).status == 0)
+
+            // A local branch moves 600 out of lab while main moves 700 and publishes it: merging the branch into
+            // main, ours (main's 700) is published, so only merging the other way round can drop one.
+            try world.run(["workspace", "create", "lab", "--name", "Lab"], in: world.ana)
+            try world.run(["transfer", "--from", "primary", "--to", "lab", "--credits", "1000"], in: world.ana)
+            try world.git(["checkout", "-q", "-b", "feat"], in: world.ana)
+            try world.run(["transfer", "--from", "lab", "--to", "primary", "--credits", "600"], in: world.ana)
+            try world.git(["checkout", "-q", "main"], in: world.ana)
+            let published = try world.run(["transfer", "--from", "lab", "--to", "primary", "--credits", "700"], in: world.ana)
+            try #require(try world.git(["push", "-q"], in: world.ana).status == 0)
+            let merge = try world.orgsync(["merge", "feat"], in: world.ana)
+            #expect(merge.status == 1)
+            #expect(!merge.stdout.contains("--drop \(published[0])"), "\(merge.stdout)")
+            #expect(merge.stdout.contains("note: \(published[0]) is published on origin/main, so it stays"))
+            #expect(try world.orgsync(["resolve", "V1", "--drop", published[0]], in: world.ana).stderr.contains("it is published on origin/main"))
+            #expect(try world.orgsync(["merge", "--abort"], in: world.ana).status == 0)
+        }
+    }
+
     @Test("orgsync merge --abort puts every touched file back and ends the merge")
     func abort() throws {
         try Self.withWorld { world in
