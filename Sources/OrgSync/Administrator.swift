@@ -90,8 +90,7 @@ public struct Administrator {
             return outcome
         }
 
-        let author = Signature(name: actor.name ?? actor.id, email: email, time: now.seconds, offsetMinutes: 0)
-        let committer = GitIdentity.committer(of: repository).map { Signature(name: $0.name ?? $0.email, email: $0.email, time: now.seconds, offsetMinutes: 0) } ?? author
+        let (author, committer) = GitIdentity.signatures(for: actor, email: email, in: repository, at: now)
         outcome.commit = try Committer(repository: repository, directory: reader.directory, prefix: prefix)
             .commit(writes: edit.writes, removals: edit.removals, head: head,
                     message: edit.commitMessage, author: author, committer: committer)

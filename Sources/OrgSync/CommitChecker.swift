@@ -265,7 +265,7 @@ public final class CommitChecker {
     }
 
     /// Applies the changes of a diff, as full repository paths, to a snapshot of the organization's folder.
-    private func apply(_ changes: [TreeChange], to snapshot: inout Snapshot) throws(OrgSyncError) {
+    func apply(_ changes: [TreeChange], to snapshot: inout Snapshot) throws(OrgSyncError) {
         for change in changes where change.path.hasPrefix(prefix) {
             let path = String(change.path.dropFirst(prefix.count))
             guard let new = change.new else {

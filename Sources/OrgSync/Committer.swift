@@ -143,7 +143,7 @@ struct Committer {
     }
 
     /// Moves HEAD's branch (or a detached HEAD) from `head` to `commit`, only if it is still at `head`.
-    private func moveBranch(to commit: ObjectID, from head: ObjectID?, message: String) throws(OrgSyncError) {
+    func moveBranch(to commit: ObjectID, from head: ObjectID?, message: String) throws(OrgSyncError) {
         do {
             try repository.updateReference(try repository.headReferenceName(), to: commit, expecting: head,
                                            message: "orgsync: \(message.prefix { $0 != "\n" })")

@@ -1,5 +1,6 @@
 import Foundation
 import GitKit
+import OrgModel
 
 /// The person git would record as a commit's author: the identity orgsync acts as.
 public struct GitIdentity: Sendable, Equatable {
@@ -24,6 +25,14 @@ public struct GitIdentity: Sendable, Equatable {
             return nil
         }
         return GitIdentity(email: email, name: nonEmpty(environment["GIT_\(role)_NAME"]) ?? configured("user.name"))
+    }
+
+    /// The author and committer of a commit orgsync makes for `member` acting as `email` at `time`: the
+    /// member as author, and git's committer identity (the author when none is set).
+    static func signatures(for member: Member, email: String, in repository: GitKit.Repository, at time: Timestamp) -> (author: Signature, committer: Signature) {
+        let author = Signature(name: member.name ?? member.id, email: email, time: time.seconds, offsetMinutes: 0)
+        let committer = GitIdentity.committer(of: repository).map { Signature(name: $0.name ?? $0.email, email: $0.email, time: time.seconds, offsetMinutes: 0) } ?? author
+        return (author, committer)
     }
 
     /// The email orgsync acts as (R11): `override` (`--as`) when given, else the author git would record.

@@ -11,6 +11,11 @@ extension Merger {
     /// Conflicts the merge driver recorded during `git merge` are tied to it here: each is kept only if the
     /// version of its file in the commit being merged (`MERGE_HEAD`) is the one the driver was given.
     public func current() throws(OrgSyncError) -> MergeReport? {
+        try current(recheckingViolations: true)
+    }
+
+    /// The report of the merge in progress; its violations are rechecked against the work tree when asked.
+    func current(recheckingViolations: Bool) throws(OrgSyncError) -> MergeReport? {
         let repository = try reader.repository()
         guard let theirs = MergeReport.incoming(in: repository),
               let head = try gitCall("cannot read HEAD", { try repository.headCommit() }) else {
@@ -33,7 +38,7 @@ extension Merger {
             report.theirs = theirs.hex
         }
         let checker = CommitChecker(repository: repository, prefix: prefix)
-        if let base = try gitCall("cannot find the merge base", { try repository.mergeBase(head, theirs) }) {
+        if recheckingViolations, let base = try gitCall("cannot find the merge base", { try repository.mergeBase(head, theirs) }) {
             let root = repository.workingDirectory ?? reader.directory
             let merged = OrgState(try StateReader(directory: prefix.isEmpty ? root : root + "/" + prefix).workTree())
             report.update(violations: OrgMerge.violations(base: try checker.state(at: base), ours: try checker.state(at: head),
@@ -50,9 +55,11 @@ extension Merger {
     /// in the way.
     public static func blockers(of verdict: StagedVerdict, reader: StateReader) throws(OrgSyncError) -> MergeReport? {
         let repository = try reader.repository()
+        let merging = verdict.parents.count > 1
         var report: MergeReport?
-        if MergeReport.incoming(in: repository) != nil { report = try Merger(reader: reader).current() }
-        if verdict.parents.count > 1, let base = verdict.base, let head = verdict.head, let theirs = verdict.merging.first {
+        // The conflicts on record; the violations, when a merge is staged, are those of the staged state.
+        if MergeReport.incoming(in: repository) != nil { report = try Merger(reader: reader).current(recheckingViolations: !merging) }
+        if merging, let base = verdict.base, let head = verdict.head, let theirs = verdict.merging.first {
             let violations = OrgMerge.violations(base: base, ours: verdict.parents[0], theirs: verdict.parents[1], merged: verdict.state)
             report = try record(violations: violations, head: head, theirs: theirs, prefix: reader.prefix(in: repository), in: repository)
         }
@@ -109,21 +116,15 @@ extension Merger {
         var message = stored.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("#") }
             .joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines) + "\n"
         if !message.contains("Orgsync-Operation:") { message += "\nOrgsync-Operation: merge\n" }
-        let author = Signature(name: actor.name ?? actor.id, email: email, time: now.seconds, offsetMinutes: 0)
-        let committer = GitIdentity.committer(of: repository).map { Signature(name: $0.name ?? $0.email, email: $0.email, time: now.seconds, offsetMinutes: 0) } ?? author
+        let (author, committer) = GitIdentity.signatures(for: actor, email: email, in: repository, at: now)
         let commit: ObjectID = try gitCall("cannot commit the merge") {
             guard try repository.index().writeTree() == staged else {
                 throw OrgSyncError(.refused, "the index changed while orgsync was checking it; nothing was committed: run the command again")
             }
             return try repository.createCommit(tree: staged, parents: [head, theirs], author: author, committer: committer, message: message)
         }
-        do {
-            try repository.updateReference(try repository.headReferenceName(), to: commit, expecting: head, message: "orgsync: merge")
-        } catch let error as GitError where error.isReferenceMismatch {
-            throw OrgSyncError(.refused, "the branch moved while orgsync was working (another commit landed); nothing was committed", cause: error)
-        } catch {
-            throw OrgSyncError.git("cannot move the branch", error)
-        }
+        try Committer(repository: repository, directory: repository.workingDirectory ?? reader.directory, prefix: "")
+            .moveBranch(to: commit, from: head, message: message)
         try? repository.cleanUpMergeState()
         MergeReport.remove(in: repository)
         return commit

@@ -106,7 +106,7 @@ public struct Merger {
         let baseTree = try gitCall("cannot read \(base)") { try repository.commit(base).tree }
         let index = try gitCall("cannot merge the trees of HEAD and \(revision)") { try repository.mergeTrees(ancestor: baseTree, ours: headTree, theirs: theirsTree) }
 
-        var conflicts: [(MergeConflict, MergeConflictEntry)] = []
+        var conflicts: [MergeConflict] = []
         var unmerged: [MergeConflictEntry] = []
         for entry in index.conflicts() {
             let result = try mergeEntry(entry, prefix: prefix, repository: repository)
@@ -122,20 +122,12 @@ public struct Merger {
                 }
             }
             if !result.conflicts.isEmpty { unmerged.append(entry) }
-            conflicts += result.conflicts.map { ($0, entry) }
+            conflicts += result.conflicts
         }
         let mergedTree = try gitCall("cannot write the merged tree") { try index.writeTree(in: repository) }
         let changes = try gitCall("cannot compare HEAD with the merge") { try repository.diff(from: headTree, to: mergedTree) }
         var snapshot = ours.snapshot
-        for change in changes where change.path.hasPrefix(prefix) {
-            let path = String(change.path.dropFirst(prefix.count))
-            if let new = change.new {
-                snapshot.entries[path] = Snapshot.Entry(kind: new.kind == .symlink ? .symlink : new.kind == .submodule ? .submodule : .file,
-                                                        bytes: new.kind == .submodule ? [] : try gitCall("cannot read \(change.path)") { try repository.blob(new.blob) })
-            } else {
-                snapshot.entries[path] = nil
-            }
-        }
+        try checker.apply(changes, to: &snapshot)
         let merged = OrgState(snapshot)
         let baseState = try checker.state(at: base)
         let violations = OrgMerge.violations(base: baseState, ours: ours, theirs: theirsState, merged: merged)
@@ -150,8 +142,7 @@ public struct Merger {
             guard errors.isEmpty else {
                 throw OrgSyncError(.refused, "orgsync merge refused: the merge commit would break \(errors.count == 1 ? "a rule" : "\(errors.count) rules") (above); nothing was written", diagnostics: errors)
             }
-            let author = Signature(name: actor.name ?? actor.id, email: email, time: now.seconds, offsetMinutes: 0)
-            let committerSignature = GitIdentity.committer(of: repository).map { Signature(name: $0.name ?? $0.email, email: $0.email, time: now.seconds, offsetMinutes: 0) } ?? author
+            let (author, committerSignature) = GitIdentity.signatures(for: actor, email: email, in: repository, at: now)
             var message = title + "\n\n"
             if !outcome.mergedFiles.isEmpty {
                 message += "orgsync merged \(outcome.mergedFiles.count) file\(outcome.mergedFiles.count == 1 ? "" : "s") both sides changed, field by field.\n\n"
@@ -164,7 +155,7 @@ public struct Merger {
         }
 
         var report = MergeReport(head: head, theirs: theirs, prefix: prefix)
-        for (conflict, _) in conflicts { report.add(conflict) }
+        for conflict in conflicts { report.add(conflict) }
         report.update(violations: violations)
         report.markPublished(in: repository)
         // A conflicted path holds our value of each conflicted field in the work tree (no markers) and stays
