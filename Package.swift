@@ -20,7 +20,10 @@ let package = Package(
             pkgConfig: "libgit2",
             providers: [.apt(["libgit2-dev"])]
         ),
-        .target(name: "GitKit", dependencies: ["CLibGit2"]),
+        // libgit2 reaches repositories on this machine through git's own upload-pack and receive-pack,
+        // so that a server's hooks run (libgit2's local transport copies objects and refs directly).
+        .target(name: "CGitExec", dependencies: ["CLibGit2"]),
+        .target(name: "GitKit", dependencies: ["CLibGit2", "CGitExec"]),
         .target(name: "OrgModel", dependencies: [
             .product(name: "Yams", package: "Yams"),
             .product(name: "Crypto", package: "swift-crypto"),

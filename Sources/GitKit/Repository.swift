@@ -8,7 +8,7 @@ public final class Repository {
     let pointer: OpaquePointer
     private let runtime: GitRuntime
 
-    private init(pointer: OpaquePointer, runtime: GitRuntime) {
+    init(pointer: OpaquePointer, runtime: GitRuntime) {
         self.pointer = pointer
         self.runtime = runtime
     }
