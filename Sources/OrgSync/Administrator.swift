@@ -44,6 +44,9 @@ public struct Administrator {
     /// Performs `operation` at `now`. With `dryRun`, everything is checked and nothing is written.
     public func perform(_ operation: AdminOperation, dryRun: Bool = false, now: Timestamp = .now()) throws(OrgSyncError) -> OperationOutcome {
         let repository = try reader.repository()
+        // Held from before HEAD is read: a second orgsync command on this clone waits, then plans on top.
+        let lock = dryRun ? nil : try WriteLock(repository)
+        defer { withExtendedLifetime(lock) {} }
         guard let head = try gitCall("cannot read HEAD", { try repository.headCommit() }) else {
             throw OrgSyncError(.environment, "the repository has no commits yet; create the organization with 'orgsync init'")
         }

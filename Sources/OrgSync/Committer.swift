@@ -174,48 +174,6 @@ struct Committer {
     }
 }
 
-/// Serializes orgsync's writes to one repository: `.git/orgsync.lock`, created exclusively and removed
-/// when the write ends. git's own commands take `index.lock` and the ref locks; this lock keeps two
-/// orgsync processes from interleaving their work tree and index updates.
-final class WriteLock {
-    let path: String
-
-    init(_ repository: GitKit.Repository) throws(OrgSyncError) {
-        path = repository.gitDirectory + "/orgsync.lock"
-        var descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        var failure = errno
-        if descriptor < 0, failure == EEXIST, Self.isStale(path) {
-            // Left by an orgsync process that no longer runs (killed): take it over.
-            unlink(path)
-            descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-            failure = errno
-        }
-        guard descriptor >= 0 else {
-            if failure == EEXIST {
-                throw OrgSyncError(.refused, "another orgsync command is writing to this repository (\(path) exists); run the command again when it has finished, or remove the file if no orgsync is running")
-            }
-            throw OrgSyncError(.environment, "cannot create \(path): \(String(cString: strerror(failure)))")
-        }
-        let pid = Array("\(getpid())\n".utf8)
-        _ = pid.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
-        close(descriptor)
-        acquired = true
-    }
-
-    /// Set once the lock is ours. A class's deinit runs even when its initializer throws, and a process
-    /// that did not get the lock must not remove the holder's.
-    private var acquired = false
-
-    deinit { if acquired { unlink(path) } }
-
-    /// Whether the lock names a process of this machine that has ended.
-    private static func isStale(_ path: String) -> Bool {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
-              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 else { return false }
-        return kill(pid, 0) != 0 && errno == ESRCH
-    }
-}
-
 /// Files written in the work tree, with what is needed to put each back.
 private struct WorkTreeChange {
     let directory: String

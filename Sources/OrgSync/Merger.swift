@@ -63,6 +63,8 @@ public struct Merger {
         guard let workTree = repository.workingDirectory else {
             throw OrgSyncError(.environment, "\(repository.gitDirectory) is a bare repository; merge in a clone")
         }
+        let lock = try WriteLock(repository)
+        defer { withExtendedLifetime(lock) {} }
         guard let head = try gitCall("cannot read HEAD", { try repository.headCommit() }) else {
             throw OrgSyncError(.environment, "the repository has no commits yet; create the organization with 'orgsync init'")
         }

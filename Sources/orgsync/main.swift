@@ -1,10 +1,14 @@
 import ArgumentParser
+import OrgSync
 
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+// A command that waits for another orgsync on the same clone says so (on standard error, so output stays data).
+WriteLock.onWait = { Terminal.writeError("orgsync: \($0)\n") }
 
 // Usage errors exit 2, as the CLI contract says, rather than ArgumentParser's 64.
 do {

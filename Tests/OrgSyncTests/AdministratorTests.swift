@@ -429,19 +429,21 @@ struct AdministratorTests {
         }
     }
 
-    @Test("a held orgsync lock refuses the write; one left by a process that has ended is taken over")
+    @Test("a write waits for the orgsync lock another holder has, and refuses after ORGSYNC_LOCK_TIMEOUT seconds")
     func writeLock() throws {
         try withOrg { org in
-            try org.write(".git/orgsync.lock", "\(getpid())\n")
+            // Another holder: the same lock file through its own open file, as a second process has it.
+            try org.write(".git/orgsync/lock", "4242\n")
+            let holder = open(org.directory + "/.git/orgsync/lock", O_RDWR)
+            try #require(holder >= 0 && flock(holder, LOCK_EX) == 0)
+            setenv("ORGSYNC_LOCK_TIMEOUT", "0", 1)
             #expect(try org.refusal(.createWorkspace(id: "ops", name: "Ops")).message
-                == "another orgsync command is writing to this repository (\(org.directory)/.git/orgsync.lock exists); run the command again when it has finished, or remove the file if no orgsync is running")
-            let ended = Process()
-            ended.executableURL = URL(fileURLWithPath: "/bin/true")
-            try ended.run()
-            ended.waitUntilExit()
-            try org.write(".git/orgsync.lock", "\(ended.processIdentifier)\n")
+                == "another orgsync command (pid 4242) is writing to this repository and still was after 0 s; nothing was changed: run the command again when it has finished (ORGSYNC_LOCK_TIMEOUT sets how long to wait)")
+            unsetenv("ORGSYNC_LOCK_TIMEOUT")
+            // Released while the write waits: the write goes ahead, on top of whatever the holder committed.
+            DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { close(holder) }
             try org.perform(.createWorkspace(id: "ops", name: "Ops"))
-            #expect(!FileManager.default.fileExists(atPath: org.directory + "/.git/orgsync.lock"))
+            #expect(org.file(".git/orgsync/lock") == "\(getpid())\n")
             try org.expectHistoryValid()
         }
     }
