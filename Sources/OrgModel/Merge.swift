@@ -261,18 +261,26 @@ public enum OrgMerge {
         return tree.setting(field, to: chosen, path: path).map { render($0, path: path, format: format) }
     }
 
-    /// Our version of an event whose id both sides used, under a new id made at the same `at`: its new path
-    /// and canonical bytes. Nil when the event does not read.
-    public static func reissue(event bytes: [UInt8], path: String) -> (path: String, bytes: [UInt8])? {
-        guard let format = FileFormat(path: path), let tree = DocumentTree.parse(bytes, format: format, path: path),
-              let text = tree["at"]?.text, let at = try? Timestamp(parsing: text) else { return nil }
+    /// Our version of an event whose id both sides used, under a new id: its new id, path and canonical bytes.
+    /// The event keeps its `at` unless `newTime` is given (a re-stamp, SPEC S3), and the new id is greater
+    /// than its old one and than `floor`. Nil when the event does not read.
+    public static func reissue(event bytes: [UInt8], path: String, at newTime: Timestamp? = nil, after floor: String? = nil) -> (id: String, path: String, bytes: [UInt8])? {
+        guard let format = FileFormat(path: path), var tree = DocumentTree.parse(bytes, format: format, path: path),
+              let text = tree["at"]?.text, let old = try? Timestamp(parsing: text) else { return nil }
         var ids = ULIDGenerator()
-        if let old = tree["id"]?.text { ids.resume(after: old) }
+        if let previous = [tree["id"]?.text, floor].compactMap({ $0 }).max() { ids.resume(after: previous) }
+        let at = newTime ?? old
         let id = ids.next(at: at)
+        if at != old {
+            guard let moved = tree.setting(FieldPath([.key("at")]), to: .scalar(at.description, quoted: false), path: path) else { return nil }
+            tree = moved
+        }
         guard let renamed = tree.setting(FieldPath([.key("id")]), to: .scalar(id, quoted: false), path: path) else { return nil }
-        let folder = path.split(separator: "/").dropLast().joined(separator: "/")
+        // An event's folder is its month: a later time may be a later month.
+        let folder = at == old ? path.split(separator: "/").dropLast().joined(separator: "/")
+                               : String(LedgerEvent.path(id: id, at: at).split(separator: "/").dropLast().joined(separator: "/"))
         let newPath = "\(folder)/\(id).\(format == .json ? "json" : "yaml")"
-        return (newPath, render(renamed, path: newPath, format: format))
+        return (id, newPath, render(renamed, path: newPath, format: format))
     }
 
     /// A usage file's bytes without the line of record `id`.

@@ -35,8 +35,10 @@ public enum HookInstaller {
     static let attributesHeader = "# orgsync: organization files merge with 'orgsync merge-driver' (orgsync hooks install)"
 
     /// Installs the client hooks and the merge driver in the repository containing `directory`.
-    /// `executable` is the orgsync binary the hooks call (absolute).
-    public static func installClient(in directory: String, executable: String) throws(OrgSyncError) -> Result {
+    /// `executable` is the orgsync binary the hooks call (absolute). The driver's attribute lines go into
+    /// `.gitattributes`, to be committed, or with `localAttributes` (a fresh clone, which should stay clean)
+    /// into `.git/info/attributes` when the committed `.gitattributes` lacks them.
+    public static func installClient(in directory: String, executable: String, localAttributes: Bool = false) throws(OrgSyncError) -> Result {
         let repository = try StateReader(directory: directory).repository()
         guard !repository.isBare, let workTree = repository.workingDirectory else {
             throw OrgSyncError(.environment, "\(repository.gitDirectory) is a bare repository; use 'orgsync hooks install --server --repo \(repository.gitDirectory)'")
@@ -55,10 +57,13 @@ public enum HookInstaller {
         } catch {
             throw OrgSyncError.git("cannot register the merge driver in \(repository.gitDirectory)/config", error)
         }
-        let attributes = workTree + "/.gitattributes"
+        let shared = workTree + "/.gitattributes"
+        let committed = FileManager.default.contents(atPath: shared).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let attributes = localAttributes && attributeLines.contains(where: { !committed.contains($0) }) ? repository.gitDirectory + "/info/attributes" : shared
         result.attributesPath = attributes
         let existing = FileManager.default.contents(atPath: attributes).map { String(decoding: $0, as: UTF8.self) } ?? ""
         let present = Set(existing.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) })
+            .union(committed.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) })
         let missing = attributeLines.filter { !present.contains($0) }
         if !missing.isEmpty {
             var text = existing

@@ -26,6 +26,8 @@ public struct MergeOutcome: Sendable {
     public var report: MergeReport?
     /// Balances before and after, for the workspaces the merge changed.
     public var balances: [BalanceChange]
+    /// Our unpublished events the merge moved after the published ones (when asked to re-stamp, as sync does).
+    public var restamped: [Restamp] = []
 }
 
 /// What `orgsync resolve` settled.
@@ -58,7 +60,10 @@ public struct Merger {
 
     // MARK: merge
 
-    public func merge(_ revision: String, now: Timestamp = .now()) throws(OrgSyncError) -> MergeOutcome {
+    /// Merges `revision` into HEAD. With `restamping` (SPEC S3, as `orgsync sync` merges), the acting member's
+    /// own events that no remote-tracking branch has yet are re-stamped to replay after every event of
+    /// `revision`, so that what no longer fits is one of them, never a published event.
+    public func merge(_ revision: String, restamping: Bool = false, now: Timestamp = .now()) throws(OrgSyncError) -> MergeOutcome {
         let repository = try reader.repository()
         guard let workTree = repository.workingDirectory else {
             throw OrgSyncError(.environment, "\(repository.gitDirectory) is a bare repository; merge in a clone")
@@ -126,6 +131,9 @@ public struct Merger {
             if !result.conflicts.isEmpty { unmerged.append(entry) }
             conflicts += result.conflicts
         }
+        if restamping {
+            outcome.restamped = try restamp(in: index, ours: ours, theirs: theirsState, by: actor, prefix: prefix, repository: repository)
+        }
         let mergedTree = try gitCall("cannot write the merged tree") { try index.writeTree(in: repository) }
         let changes = try gitCall("cannot compare HEAD with the merge") { try repository.diff(from: headTree, to: mergedTree) }
         var snapshot = ours.snapshot
@@ -137,7 +145,7 @@ public struct Merger {
         outcome.changed = changes.map(\.path)
         outcome.balances = Administrator.balanceChanges(ours.report.replay, merged.report.replay)
         let branch = ((try? repository.headReferenceName()) ?? "HEAD").replacingOccurrences(of: "refs/heads/", with: "")
-        let title = "Merge \(revision) into \(branch)"
+        let title = "Merge \(revision.hasPrefix("refs/remotes/") ? String(revision.dropFirst("refs/remotes/".count)) : revision) into \(branch)"
 
         if conflicts.isEmpty, violations.isEmpty {
             let errors = CommitChecker.diagnostics(from: [ours, theirsState], base: baseState, to: merged, author: email).filter { $0.severity == .error }
@@ -149,7 +157,7 @@ public struct Merger {
             if !outcome.mergedFiles.isEmpty {
                 message += "orgsync merged \(outcome.mergedFiles.count) file\(outcome.mergedFiles.count == 1 ? "" : "s") both sides changed, field by field.\n\n"
             }
-            message += "Orgsync-Operation: merge\n"
+            message += "Orgsync-Operation: merge\n" + outcome.restamped.map { $0.trailer + "\n" }.joined()
             outcome.commit = try committer.land(files: files, removals: removals, head: head,
                                                 as: .commit(message: message, author: author, committer: committerSignature, otherParents: [theirs]))
             outcome.result = .merged
@@ -162,7 +170,8 @@ public struct Merger {
         report.markPublished(in: repository)
         // A conflicted path holds our value of each conflicted field in the work tree (no markers) and stays
         // unmerged in the index, so that no commit, not even one made without the hooks, takes it unsettled.
-        let message = title + "\n\n# orgsync: settle what 'orgsync status' lists, then commit.\n"
+        let trailers = outcome.restamped.isEmpty ? "" : "Orgsync-Operation: merge\n" + outcome.restamped.map { $0.trailer + "\n" }.joined() + "\n"
+        let message = title + "\n\n" + trailers + "# orgsync: settle what 'orgsync status' lists, then commit.\n"
         do throws(OrgSyncError) {
             try report.save(in: repository)
             _ = try committer.land(files: files, removals: removals, conflicts: unmerged,
@@ -175,6 +184,30 @@ public struct Merger {
         outcome.commit = nil
         outcome.report = report
         return outcome
+    }
+
+    /// Re-stamps, in the merged `index`, the events of `ours` made by `member` that neither `theirs` nor any
+    /// remote-tracking branch has (S3), and returns what it did. Only the member's own events: the merge
+    /// commit adds the re-stamped event in the merger's name, and T4 wants an event's `by` to be its author.
+    private func restamp(in index: GitKit.Index, ours: OrgState, theirs: OrgState, by member: Member, prefix: String,
+                         repository: GitKit.Repository) throws(OrgSyncError) -> [Restamp] {
+        let published = Set(theirs.organization.events.map(\.id))
+        let remoteTips = ((try? repository.references()) ?? []).filter { $0.name.hasPrefix("refs/remotes/") }.map(\.commit)
+        var unpublished: [(event: LedgerEvent, bytes: [UInt8])] = []
+        for event in ours.organization.events where event.by == member.id && !published.contains(event.id) {
+            let path = event.source.path
+            guard let bytes = ours.snapshot.entries[path]?.bytes,
+                  !remoteTips.contains(where: { (try? repository.entry(at: prefix + path, in: $0)) != nil }) else { continue }
+            unpublished.append((event, bytes))
+        }
+        let plan = Restamp.plan(unpublished: unpublished, published: theirs.organization.events)
+        for change in plan {
+            try gitCall("cannot re-stamp \(change.path)") {
+                try index.remove(path: prefix + change.path)
+                try index.add(path: prefix + change.newPath, version: TreeEntryVersion(kind: .file, blob: try repository.writeBlob(change.bytes)))
+            }
+        }
+        return plan
     }
 
     /// The merge of one path both sides changed: organization files with `OrgMerge.mergeFile`, other files

@@ -211,6 +211,10 @@ enum RenderMerge {
         case .stopped:
             if let report = outcome.report { out += text(report) }
         }
+        if !outcome.restamped.isEmpty {
+            out += "  Re-stamped \(Render.plural(outcome.restamped.count, "unpublished event")) of yours to replay after the published ones (S3):\n"
+            for change in outcome.restamped { out += "    \(change.event) → \(change.newEvent), at \(change.at)\n" }
+        }
         if outcome.result != .stopped { out += Render.balances(outcome.balances.filter { $0.before != $0.after }) }
         if let commit = outcome.commit, outcome.result == .merged { out += "Committed \(commit.hex.prefix(7)).\n" }
         return out
@@ -295,6 +299,10 @@ enum RenderMerge {
             }),
         ]
         if let report = outcome.report { fields["merge"] = json(report) }
+        fields["restamped"] = .array(outcome.restamped.map { change in
+            .object(["event": .string(change.event), "path": .string(change.path), "newEvent": .string(change.newEvent),
+                     "newPath": .string(change.newPath), "at": .string(change.at.description)])
+        })
         return .object(fields)
     }
 }

@@ -20,7 +20,7 @@ struct Orgsync: ParsableCommand {
         subcommands: [
             Init.self, Validate.self, Status.self, Balances.self,
             WorkspaceCommand.self, MemberCommand.self, Topup.self, TransferCommand.self, Mode.self, KeyCommand.self, ProviderCommand.self,
-            Hooks.self, MergeCommand.self, Resolve.self, MergeDriver.self, Demo.self,
+            Hooks.self, Clone.self, Sync.self, MergeCommand.self, Resolve.self, MergeDriver.self, Demo.self,
         ]
     )
 }
