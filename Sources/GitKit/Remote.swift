@@ -100,6 +100,7 @@ extension Repository {
             options.local = GIT_CLONE_NO_LOCAL
             let observer = TransferObserver(progress: progress)
             TransferObserver.install(observer, into: &options.fetch_opts.callbacks)
+            try requireLocalRepository(url, function: "git_clone")
             let repository = try withExtendedLifetime(observer) {
                 try withCheckedCString(url, "URL", function: "git_clone") { url in
                     try withCheckedCString(path, "path", function: "git_clone") { path in
@@ -135,6 +136,7 @@ extension Repository {
                            message: "remote '\(name)' does not exist", function: "git_remote_lookup")
         }
         defer { git_remote_free(remote) }
+        try requireLocalRepository(string(git_remote_url(remote)) ?? "", function: "git_remote_fetch")
         var options = git_fetch_options()
         try check(git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION)), function: "git_fetch_options_init")
         let observer = TransferObserver(progress: progress)
@@ -157,6 +159,7 @@ extension Repository {
                            message: "remote '\(name)' does not exist", function: "git_remote_lookup")
         }
         defer { git_remote_free(remote) }
+        try requireLocalRepository(string(git_remote_pushurl(remote)) ?? string(git_remote_url(remote)) ?? "", function: "git_remote_push")
         var options = git_push_options()
         try check(git_push_options_init(&options, UInt32(GIT_PUSH_OPTIONS_VERSION)), function: "git_push_options_init")
         let observer = TransferObserver(progress: progress)
@@ -187,6 +190,18 @@ extension Repository {
         }
         try check(result, function: "git_remote_lookup")
         return remote
+    }
+}
+
+/// Throws a clear error when `url` names a repository on this machine that is not there (a moved folder,
+/// an unmounted disk), which git's upload-pack would only report as an early end of the conversation.
+private func requireLocalRepository(_ url: String, function: String) throws {
+    guard orgsync_url_is_local(url) != 0 else { return }
+    let path = url.hasPrefix("file://") ? String(url.dropFirst("file://".count)) : url
+    let isRepository = ["/HEAD", "/.git/HEAD", "/.git"].contains { suffix in access(path + suffix, F_OK) == 0 }
+    guard isRepository else {
+        throw GitError(code: GIT_ENOTFOUND.rawValue, klass: Int32(bitPattern: GIT_ERROR_NET.rawValue),
+                       message: "'\(path)' is not a git repository, or cannot be reached", function: function)
     }
 }
 

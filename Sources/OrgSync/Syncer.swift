@@ -123,7 +123,7 @@ public struct Syncer {
             let checker = CommitChecker(repository: repository, prefix: reader.prefix(in: repository))
             let verdicts = try checker.check(range: range)
             if let bad = verdicts.first(where: { !$0.isValid }) {
-                throw OrgSyncError(.refused, "commit \(bad.commit.id.hex.prefix(10)) (\(bad.commit.summary)) breaks the organization's rules (above); nothing was pushed. Fix it in a new commit, or see 'orgsync validate --range \(tracking)..HEAD'",
+                throw OrgSyncError(.refused, "commit \(bad.commit.id.hex.prefix(10)) (\(bad.commit.summary)) breaks the organization's rules (above); nothing was pushed. Fix it in a new commit, or see 'orgsync validate --range \(tracking.dropFirst("refs/remotes/".count))..HEAD'",
                                    diagnostics: bad.diagnostics.filter { $0.severity == .error })
             }
 
