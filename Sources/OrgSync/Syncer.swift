@@ -74,8 +74,12 @@ public struct Syncer {
         // A merge that stopped before: once it is settled, sync commits it and goes on.
         let merger = Merger(reader: reader, actorEmail: actorEmail)
         if MergeReport.incoming(in: repository) != nil {
-            if let report = try merger.current(), !report.isSettled {
-                throw OrgSyncError(.refused, "a merge is in progress with \(report.conflicts.count) conflict\(report.conflicts.count == 1 ? "" : "s") and \(report.violations.count) violation\(report.violations.count == 1 ? "" : "s") to settle ('orgsync status' lists them); settle them and sync again, or 'orgsync merge --abort'")
+            if let report = try merger.current(), !report.isSettled, let theirs = MergeReport.incoming(in: repository) {
+                // Still unsettled: the same stop as when the merge was made, with what is left.
+                outcome.merges = [MergeOutcome(result: .stopped, theirs: theirs, commit: nil, mergedFiles: [], changed: [], report: report, balances: [])]
+                outcome.result = .stopped
+                outcome.head = try gitCall("cannot read HEAD") { try repository.headCommit() }
+                return outcome
             }
             _ = try merger.continueMerge(now: now)
         }
