@@ -238,3 +238,25 @@ int orgsync_exec_transport(git_transport **out, git_remote *owner, void *param) 
     static git_smart_subtransport_definition definition = {make_subtransport, 0, NULL};
     return git_transport_smart(out, owner, &definition);
 }
+
+// MARK: The orgsync merge driver, in process
+
+#include <git2/sys/merge.h>
+
+/// Leaves every file it is asked about conflicted, so that the caller merges it (orgsync's semantic merge).
+static int conflict_apply(git_merge_driver *self, const char **path_out, uint32_t *mode_out, git_buf *merged_out,
+                          const char *filter_name, const git_merge_driver_source *src) {
+    (void)self; (void)path_out; (void)mode_out; (void)merged_out; (void)filter_name; (void)src;
+    return GIT_EMERGECONFLICT;
+}
+
+static git_merge_driver conflict_driver = {GIT_MERGE_DRIVER_VERSION, NULL, NULL, conflict_apply};
+
+int orgsync_register_conflict_driver(const char *name) {
+    int result = git_merge_driver_register(name, &conflict_driver);
+    if (result == GIT_EEXISTS) {
+        git_error_clear();
+        return 0;
+    }
+    return result;
+}

@@ -1,3 +1,4 @@
+import CGitExec
 import CLibGit2
 #if canImport(Glibc)
 import Glibc
@@ -47,6 +48,8 @@ extension Repository {
         var options = git_merge_options()
         try check(git_merge_options_init(&options, UInt32(GIT_MERGE_OPTIONS_VERSION)), function: "git_merge_options_init")
         options.flags = 0 // no rename detection: a file's path is its identity
+        // Files with the `merge=orgsync` attribute (orgsync hooks install) stay conflicted, like the rest.
+        try check(orgsync_register_conflict_driver("orgsync"), function: "git_merge_driver_register")
         return try "binary".withCString { driver in
             options.default_driver = driver
             let index = try make("git_merge_trees") { git_merge_trees(&$0, pointer, ancestorTree, oursTree, theirsTree, &options) }

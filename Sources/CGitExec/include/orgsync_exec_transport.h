@@ -14,4 +14,9 @@ int orgsync_exec_transport(struct git_transport **out, struct git_remote *owner,
 /// Whether `url` names a repository on this machine: `file://…`, or a path with no `scheme:`.
 int orgsync_url_is_local(const char *url);
 
+/// Registers, for this process, a merge driver named `name` that leaves every file conflicted: libgit2 would
+/// otherwise fall back to its line merge for the `merge=orgsync` attribute, whose driver is a command it
+/// does not run, and `git_merge_trees` must hand orgsync every file both sides changed.
+int orgsync_register_conflict_driver(const char *name);
+
 #endif
