@@ -94,7 +94,15 @@ struct Committer {
         let savedIndex = FileManager.default.contents(atPath: indexPath)
         var workTree = WorkTreeChange(directory: directory)
         var mergeFiles: [String] = []
+        let reference = (try? repository.headReferenceName()) ?? "HEAD"
+        var journal = Journal(pid: getpid(), operation: "commit", reference: reference, head: head?.hex, target: commit?.hex,
+                              paths: touched.map { prefix + $0 }, locks: ["index.lock", reference + ".lock"])
+        if case .mergeInProgress(let theirs, _) = landing {
+            journal.operation = "merge"
+            journal.merging = theirs.hex
+        }
         do throws(OrgSyncError) {
+            try journal.begin(in: repository, index: savedIndex)
             for path in touched {
                 if let file = files[path] {
                     try workTree.write(file.bytes, to: path, kind: file.version.kind)
@@ -131,6 +139,7 @@ struct Committer {
         } catch {
             workTree.rollBack()
             for path in mergeFiles { unlink(path) }
+            defer { Journal.end(in: repository) }
             if let savedIndex {
                 try? savedIndex.write(to: URL(fileURLWithPath: indexPath), options: .atomic)
             } else {
@@ -139,6 +148,7 @@ struct Committer {
             try? index.read(force: true)
             throw error
         }
+        Journal.end(in: repository)
         return commit
     }
 

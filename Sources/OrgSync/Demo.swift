@@ -13,6 +13,29 @@ public enum Demo {
         public var report: ValidationReport
         public var sheet: BalanceSheet?
         public var offline: OfflineStory?
+        /// Step 5: the same two admins in two clones of a remote, offline, then `orgsync sync`.
+        public var sync: SyncStory?
+        /// Why step 5 did not run (no `git` to serve the remote, say).
+        public var syncSkipped: String?
+    }
+
+    /// Two admins in two clones of a bare remote that has the server hook: each works offline, then syncs.
+    public struct SyncStory: Sendable {
+        /// The bare remote and the admin's clone, absolute.
+        public var remote: String
+        public var clone: String
+        /// The owner's first sync, which publishes the demo repository.
+        public var published: SyncOutcome
+        /// What each did offline.
+        public var owner: (admin: String, did: [String])
+        public var admin: (admin: String, did: [String])
+        /// The owner syncs first, then the admin (merging and re-stamping), then the owner catches up.
+        public var ownerSync: SyncOutcome
+        public var adminSync: SyncOutcome
+        public var catchUp: SyncOutcome
+        /// The remote's head at the end, where both clones are, and whether it validates.
+        public var head: ObjectID
+        public var valid: Bool
     }
 
     /// Two admins who edited the organization offline, and the semantic merge of their work.
@@ -34,7 +57,10 @@ public enum Demo {
     }
 
     /// Runs the demo in `directory`, which must not exist or be empty; a new temporary folder when nil.
-    public static func run(in directory: String? = nil, now: Timestamp = .now()) throws(OrgSyncError) -> Result {
+    /// Runs the demo in `directory`, which must not exist or be empty; a new temporary folder when nil. With
+    /// `executable` (the orgsync binary, for the server's hook) it also publishes the result to a bare remote
+    /// in `<directory>-sync` and shows two admins syncing their offline work.
+    public static func run(in directory: String? = nil, executable: String? = nil, now: Timestamp = .now()) throws(OrgSyncError) -> Result {
         let target = try prepare(directory)
         let (organization, _) = Organization.load(snapshot)
         guard let owner = organization.members.first(where: { $0.isActive && $0.role == .owner }) else {
@@ -55,8 +81,55 @@ public enum Demo {
                             report: report, sheet: BalanceSheet(report))
         if report.isValid, let admin = organization.members.first(where: { $0.isActive && $0.role == .admin && $0.email != owner.email }) {
             result.offline = try offline(in: target, repository: repository, owner: owner, admin: admin, base: commit, now: now)
+            if let executable {
+                do {
+                    result.sync = try sync(from: target, repository: repository, owner: owner, admin: admin, executable: executable, now: now)
+                } catch {
+                    result.syncSkipped = error.message
+                }
+            }
         }
         return result
+    }
+
+    /// Publishes the demo repository to a bare remote with the server hook, clones it for `admin`, and lets
+    /// both work offline: the admin moves credits first, the owner a minute later and syncs first; the
+    /// admin's sync then merges and re-stamps his transfer after hers, and the owner catches up.
+    private static func sync(from directory: String, repository: GitKit.Repository, owner: Member, admin: Member,
+                             executable: String, now: Timestamp) throws(OrgSyncError) -> SyncStory {
+        let folder = directory + "-sync"
+        if let contents = try? FileManager.default.contentsOfDirectory(atPath: folder), !contents.isEmpty {
+            throw OrgSyncError(.refused, "'\(folder)' is not empty")
+        }
+        let remote = folder + "/remote.git", clone = folder + "/" + admin.id
+        try gitCall("cannot create the remote \(remote)") {
+            _ = try GitKit.Repository.create(at: remote, bare: true)
+            try repository.setConfig("remote.origin.url", remote)
+            try repository.setConfig("remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*")
+        }
+        _ = try HookInstaller.installServer(at: remote, executable: executable)
+        func at(_ offset: Int64) -> Timestamp { Timestamp(seconds: now.seconds + offset) }
+        func credits(_ text: String) throws(OrgSyncError) -> Credits {
+            do { return try Credits(parsing: text) } catch { throw OrgSyncError(.environment, "the demo's amount \(text) does not parse") }
+        }
+        let ours = StateReader(directory: directory), theirs = StateReader(directory: clone)
+        let published = try Syncer(reader: ours, actorEmail: owner.email).sync(now: at(300))
+        _ = try Syncer.clone(url: remote, into: clone, executable: executable)
+
+        // Offline, each in their own clone; the admin first.
+        let adminDid = try Administrator(reader: theirs, actorEmail: admin.email)
+            .perform(.transfer(from: "core-prod", to: "search-prod", credits: try credits("250"), memo: "offline: search reindex"), now: at(360))
+        let ownerDid = try Administrator(reader: ours, actorEmail: owner.email)
+            .perform(.transfer(from: "core-prod", to: "voice-prod", credits: try credits("400"), memo: "offline: voice pilot"), now: at(420))
+        let ownerSync = try Syncer(reader: ours, actorEmail: owner.email).sync(now: at(480))
+        let adminSync = try Syncer(reader: theirs, actorEmail: admin.email).sync(now: at(540))
+        let catchUp = try Syncer(reader: ours, actorEmail: owner.email).sync(now: at(600))
+        let head = try gitCall("cannot read the remote's head") { try GitKit.Repository.open(remote).resolveReference("refs/heads/main") }
+        guard let head else { throw OrgSyncError(.environment, "the remote has no main branch after the sync") }
+        let valid = Validator.validate(try SnapshotLoader.commit(head, in: repository)).isValid
+        return SyncStory(remote: remote, clone: clone, published: published, owner: (owner.id, [ownerDid.edit.summary]),
+                         admin: (admin.id, [adminDid.edit.summary]), ownerSync: ownerSync, adminSync: adminSync,
+                         catchUp: catchUp, head: head, valid: valid)
     }
 
     /// Ana (main) and an admin (on a branch) edit `chat-prod` offline: each assigns a member (git's line merge

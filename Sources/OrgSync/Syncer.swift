@@ -87,6 +87,8 @@ public struct Syncer {
         while outcome.attempts < attempts {
             outcome.attempts += 1
             do {
+                try Journal.transfer("fetch", remote: remote).begin(in: repository, index: nil)
+                defer { Journal.end(in: repository) }
                 try repository.fetch(remote: remote, progress: progress)
             } catch {
                 throw OrgSyncError.git("cannot fetch from '\(remote)'; your commits are safe in this clone: sync again when the remote can be reached", error)
@@ -133,6 +135,8 @@ public struct Syncer {
 
             let pushed: PushResult
             do {
+                try Journal.transfer("push", remote: remote).begin(in: repository, index: nil)
+                defer { Journal.end(in: repository) }
                 pushed = try repository.push(remote: remote, refspecs: ["\(branch):\(upstream)"], progress: progress)
             } catch let error as GitError where error.isNonFastForward {
                 continue // the remote moved after the fetch: fetch, merge and try again
@@ -142,7 +146,9 @@ public struct Syncer {
             outcome.remoteLines = pushed.remoteLines
             if let reason = pushed.rejected[upstream] {
                 // Moved under us (another push won the race) is worth another round; a hook's refusal is not.
+                try? Journal.transfer("fetch", remote: remote).begin(in: repository, index: nil)
                 try? repository.fetch(remote: remote)
+                Journal.end(in: repository)
                 if let tip = try? repository.resolveReference(tracking), tip != fetched { continue }
                 let lines = pushed.remoteLines.map { "  remote: \($0)" }.joined(separator: "\n")
                 throw OrgSyncError(.refused, "'\(remote)' refused \(upstream): \(reason)\(lines.isEmpty ? "" : "\n" + lines)\nNothing is lost: your commits stay on \(shortBranch). Fix what the remote names in a new commit and sync again")

@@ -17,8 +17,9 @@ public final class WriteLock {
     private var owns = false
     private var reentered = false
 
-    /// Called once when the lock is busy and this process starts waiting, with a sentence saying for whom.
-    nonisolated(unsafe) public static var onWait: ((String) -> Void)?
+    /// Called with a sentence when the lock is busy and this process starts waiting, and when it settles
+    /// what an orgsync process stopped mid-write left behind (the journal).
+    nonisolated(unsafe) public static var onNotice: ((String) -> Void)?
 
     init(_ repository: GitKit.Repository) throws(OrgSyncError) {
         let folder = repository.gitDirectory + "/orgsync"
@@ -50,7 +51,7 @@ public final class WriteLock {
             }
             if !announced {
                 announced = true
-                Self.onWait?("waiting for another orgsync command\(holder) to finish writing this repository…")
+                Self.onNotice?("waiting for another orgsync command\(holder) to finish writing this repository…")
             }
             usleep(20_000)
         }
@@ -60,6 +61,8 @@ public final class WriteLock {
         }
         owns = true
         Self.register(path)
+        // The journal's writer is gone (we hold its lock): finish or undo what it was doing.
+        if let note = Journal.recover(in: repository) { Self.onNotice?(note) }
     }
 
     deinit {

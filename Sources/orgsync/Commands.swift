@@ -273,8 +273,9 @@ struct Demo: ParsableCommand {
         Copies the sample organization (samples/acme) into a new git repository, commits it, validates \
         the commit from git objects and replays its ledger into balances. Then two admins edit it offline on \
         two branches, and the semantic merge takes every field edit where git's line merge would conflict, \
-        and explains the one violation their transfers make together. The repository is kept so you can \
-        explore it with the other commands.
+        and explains the one violation their transfers make together. Last, the repository is published to \
+        a bare remote with the server hook (in DIR-sync), cloned for the admin, and both work offline and \
+        'orgsync sync'. The repositories are kept so you can explore them with the other commands.
         """
     )
 
@@ -285,7 +286,7 @@ struct Demo: ParsableCommand {
     func run() throws {
         var valid = true
         try Terminal.run(format: format.format) { () throws(OrgSyncError) in
-            let result = try OrgSync.Demo.run(in: output)
+            let result = try OrgSync.Demo.run(in: output, executable: try? HooksInstall.executablePath())
             valid = result.report.isValid
             switch format.format {
             case .json:
@@ -309,6 +310,20 @@ struct Demo: ParsableCommand {
                         "commit": .string(story.commit.hex),
                     ])
                 }
+                if let story = result.sync {
+                    fields["sync"] = .object([
+                        "remote": .string(story.remote),
+                        "clone": .string(story.clone),
+                        "published": Sync.json(story.published),
+                        "offline": .array([story.admin, story.owner].map { side in
+                            .object(["admin": .string(side.admin), "operations": .array(side.did.map { .string($0) })])
+                        }),
+                        "syncs": .array([story.ownerSync, story.adminSync, story.catchUp].map(Sync.json)),
+                        "head": .string(story.head.hex),
+                        "valid": .bool(story.valid),
+                    ])
+                }
+                if let reason = result.syncSkipped { fields["syncSkipped"] = .string(reason) }
                 Terminal.write(JSONValue.object(fields).rendered() + "\n")
             case .text:
                 Terminal.write(Render.demo(result))

@@ -189,6 +189,8 @@ enum Render {
             out += text(sheet).split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "   " + $0 }.joined(separator: "\n")
         }
         if let story = result.offline { out += offline(story) }
+        if let story = result.sync { out += sync(story) }
+        if let reason = result.syncSkipped { out += "\n5. Skipped the offline-then-sync story: \(reason)\n" }
         out += "\nExplore it:\n"
         out += "  \(program) status   --repo \(result.directory)\n"
         out += "  \(program) balances --repo \(result.directory) --format json\n"
@@ -196,6 +198,33 @@ enum Render {
         if let story = result.offline {
             out += "  git -C \(result.directory) log --graph --oneline -6    # the two offline branches and their merge \(story.commit.hex.prefix(7))\n"
         }
+        if let story = result.sync {
+            out += "  \(program) sync --repo \(story.clone)    # \(story.admin.admin)'s clone of \(story.remote)\n"
+        }
+        return out
+    }
+
+    /// Step 5 of the demo: two clones of a remote, offline work, and `orgsync sync`.
+    static func sync(_ story: OrgSync.Demo.SyncStory) -> String {
+        func head(_ outcome: SyncOutcome) -> String { outcome.head.map { String($0.hex.prefix(7)) } ?? "?" }
+        var out = "\n5. The same admins in two clones of a remote, offline, then 'orgsync sync':\n"
+        out += "   Published the repository to \(story.remote), whose pre-receive hook checks every push:\n"
+        out += "     \(story.owner.admin): pushed \(plural(story.published.published, "commit")).\n"
+        out += "   \(story.admin.admin) cloned it into \(story.clone) ('orgsync clone'). Then, offline:\n"
+        for line in story.admin.did { out += "     \(story.admin.admin): \(line)\n" }
+        for line in story.owner.did { out += "     \(story.owner.admin), a minute later: \(line)\n" }
+        out += "   \(story.owner.admin) syncs first: pushed \(plural(story.ownerSync.published, "commit")).\n"
+        out += "   \(story.admin.admin) syncs: fetched \(story.owner.admin)'s transfer and merged it"
+        if let merge = story.adminSync.merges.last, !merge.restamped.isEmpty {
+            out += "; his own transfer was made earlier, so sync\n   re-stamped it to replay after the published one (the merge commit records it, his commit is untouched):\n"
+            for change in merge.restamped { out += "     \(change.event) → \(change.newEvent), at \(change.at)\n" }
+        } else {
+            out += ".\n"
+        }
+        out += "     pushed \(plural(story.adminSync.published, "commit")), each checked by the server's hook.\n"
+        out += "   \(story.owner.admin) syncs again: \(story.catchUp.result == .fastForwarded ? "a fast-forward" : "\(story.catchUp.result)").\n"
+        out += "   Both clones and the remote are at \(story.head.hex.prefix(7)): one organization, "
+        out += story.valid ? Terminal.green("valid", color: Terminal.colorsOut) + ", with everything both did.\n" : "which does not validate.\n"
         return out
     }
 

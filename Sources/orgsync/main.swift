@@ -7,8 +7,8 @@ import Glibc
 import Darwin
 #endif
 
-// A command that waits for another orgsync on the same clone says so (on standard error, so output stays data).
-WriteLock.onWait = { Terminal.writeError("orgsync: \($0)\n") }
+// A command that waits for another orgsync on the same clone, or settles what a killed one left, says so (on standard error, so output stays data).
+WriteLock.onNotice = { Terminal.writeError("orgsync: \($0)\n") }
 
 // Usage errors exit 2, as the CLI contract says, rather than ArgumentParser's 64.
 do {

@@ -252,4 +252,31 @@ struct SyncCommandTests {
             #expect(try world.orgsync(["validate", "--range", "HEAD"], in: "bo").status == 0)
         }
     }
+
+    @Test("a write killed between the work tree and the branch: the next orgsync command puts the files and the index back, removes git's lock files, and goes on")
+    func recovery() throws {
+        try Self.withWorld { world in
+            let clone = world.path("bo")
+            let head = try world.revision("HEAD", in: clone)
+            // What a commit killed mid-way leaves: its file written and staged, the branch not moved, the
+            // index's lock file, and the journal naming all of it.
+            let original = try #require(FileManager.default.contents(atPath: clone + "/workspaces/research.yaml"))
+            try Data("id: research\nname: Half written\n".utf8).write(to: URL(fileURLWithPath: clone + "/workspaces/research.yaml"))
+            try world.git(["add", "workspaces/research.yaml"], in: clone)
+            try FileManager.default.createDirectory(atPath: clone + "/.git/orgsync", withIntermediateDirectories: true)
+            try Data("{\"pid\":4242,\"operation\":\"commit\",\"reference\":\"refs/heads/main\",\"head\":\"\(head)\",\"target\":\"0123456789012345678901234567890123456789\",\"paths\":[\"workspaces/research.yaml\"],\"locks\":[\"index.lock\",\"refs/heads/main.lock\"]}".utf8)
+                .write(to: URL(fileURLWithPath: clone + "/.git/orgsync/journal.json"))
+            FileManager.default.createFile(atPath: clone + "/.git/index.lock", contents: Data())
+
+            let next = try world.orgsync(["workspace", "rename", "research", "--name", "Research (EU)"], in: "bo")
+            #expect(next.status == 0, "\(next.stderr)")
+            #expect(next.stderr == "orgsync: undid the interrupted commit (pid 4242): 1 file put back as HEAD has it\n")
+            #expect(try world.revision("HEAD^", in: clone) == head)
+            #expect(try world.git(["status", "--porcelain"], in: clone).stdout == "")
+            #expect(!FileManager.default.fileExists(atPath: clone + "/.git/index.lock"))
+            #expect(!FileManager.default.fileExists(atPath: clone + "/.git/orgsync/journal.json"))
+            #expect(try world.git(["show", "HEAD:workspaces/research.yaml"], in: clone).stdout
+                == String(decoding: original, as: UTF8.self).replacingOccurrences(of: "name: Research Lab", with: "name: Research (EU)"))
+        }
+    }
 }
