@@ -136,6 +136,15 @@ struct WorkflowTests {
             #expect(result.stdout.contains("45,000 added − 26,650.25 transferred out + 307.7223 transferred in − 2,460.6201 usage = 16,196.8522"))
             let validate = try run(["validate", "--repo", scratch + "/demo", "--rev", "HEAD"], in: scratch, home: scratch)
             #expect(validate.status == 0)
+            // Step 5: a remote with the server hook, a clone, offline work and sync; the admin's earlier
+            // transfer is re-stamped after the owner's, and everyone ends at the remote's valid head.
+            #expect(result.stdout.contains("\n5. The same admins in two clones of a remote, offline, then 'orgsync sync':\n   Published the repository to \(scratch)/demo-sync/remote.git, whose pre-receive hook checks every push:\n"), "\(result.stdout)")
+            #expect(result.stdout.contains("   re-stamped it to replay after the published one (the merge commit records it, his commit is untouched):\n"))
+            #expect(result.stdout.contains("     pushed 2 commits, each checked by the server's hook.\n   ana syncs again: a fast-forward.\n   Both clones and the remote are at "))
+            #expect(result.stdout.contains(": one organization, valid, with everything both did.\n"))
+            let remoteHead = try runProcess("/usr/bin/env", ["git", "-C", scratch + "/demo-sync/remote.git", "rev-parse", "main"], in: scratch, environment: isolatedEnvironment(home: scratch))
+            let demoHead = try runProcess("/usr/bin/env", ["git", "-C", scratch + "/demo", "rev-parse", "HEAD"], in: scratch, environment: isolatedEnvironment(home: scratch))
+            #expect(remoteHead.stdout == demoHead.stdout)
         }
     }
 }
