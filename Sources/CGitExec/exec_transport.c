@@ -97,7 +97,15 @@ static void stream_free(git_smart_subtransport_stream *stream) {
     exec_subtransport *owner = (exec_subtransport *)s->parent.subtransport;
     if (owner && owner->current == s) owner->current = NULL;
     if (s->socket >= 0) {
+        // End the child's input, then read what it still says until it is done: receive-pack runs the
+        // post-receive and post-update hooks after its report, and would die writing to a closed socket.
         shutdown(s->socket, SHUT_WR);
+        char drain[4096];
+        for (;;) {
+            ssize_t count = recv(s->socket, drain, sizeof drain, 0);
+            if (count > 0 || (count < 0 && errno == EINTR)) continue;
+            break;
+        }
         close(s->socket);
     }
     if (s->pid > 0) {

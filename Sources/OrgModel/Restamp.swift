@@ -16,14 +16,26 @@ public struct Restamp: Sendable, Equatable {
     public var at: Timestamp
     public var bytes: [UInt8]
 
-    /// The re-stamps that put every event of `unpublished` after every event of `published`, keeping their
-    /// own order: an event that already orders after the last published one (and after the events before it
-    /// that were re-stamped) keeps its id; each other one takes the `at` of the last event before it, and a
-    /// new id above that event's.
-    public static func plan(unpublished: [(event: LedgerEvent, bytes: [UInt8])], published: [LedgerEvent]) -> [Restamp] {
-        guard var floor = published.map({ (at: $0.at, id: $0.id) }).max(by: { ($0.at, $0.id) < ($1.at, $1.id) }) else { return [] }
+    /// The re-stamps that put the events of `unpublished` after every point of `published` (the `(at, id)`
+    /// of each published event and usage record, and each tombstone's time), keeping their own order: an
+    /// event that already orders after the last published point (and after the events before it that were
+    /// re-stamped) keeps its id; each other one takes the `at` of the point before it, and a new id above.
+    ///
+    /// An automatic event (a deletion's refund, a mode switch's return transfers) is tied to the time of
+    /// what made it (the tombstone, the mode event), so neither it nor anything before it moves: only the
+    /// events after the last such one are re-stamped.
+    public static func plan(unpublished: [(event: LedgerEvent, bytes: [UInt8])], published: [(at: Timestamp, id: String)]) -> [Restamp] {
+        guard var floor = published.max(by: { ($0.at, $0.id) < ($1.at, $1.id) }) else { return [] }
+        let ordered = unpublished.sorted(by: { ($0.event.at, $0.event.id) < ($1.event.at, $1.event.id) })
+        let anchored = ordered.lastIndex { item in
+            switch item.event.kind {
+            case .transfer(let transfer): return transfer.reason != nil
+            case .mode: return true
+            case .topup: return false
+            }
+        }
         var out: [Restamp] = []
-        for (event, bytes) in unpublished.sorted(by: { ($0.event.at, $0.event.id) < ($1.event.at, $1.event.id) }) {
+        for (event, bytes) in ordered[(anchored.map { $0 + 1 } ?? 0)...] {
             if (event.at, event.id) > (floor.at, floor.id) {
                 floor = (event.at, event.id)
                 continue

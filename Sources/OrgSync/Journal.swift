@@ -79,6 +79,9 @@ struct Journal: Codable {
         }
         if completed || journal.paths.isEmpty {
             done = "the interrupted \(journal.operation) (pid \(journal.pid)) had finished"
+        } else if now != journal.head {
+            // The branch moved since (a commit made with git): the index and files are someone's newer work.
+            done = "an orgsync \(journal.operation) (pid \(journal.pid)) was interrupted before its branch moved, and the branch has moved since; its files were left as they are: check 'git status'"
         } else {
             // Undo: the index as it was, and each path as HEAD has it.
             if let saved = FileManager.default.contents(atPath: indexCopy(repository)) {

@@ -200,7 +200,10 @@ public struct Merger {
                   !remoteTips.contains(where: { (try? repository.entry(at: prefix + path, in: $0)) != nil }) else { continue }
             unpublished.append((event, bytes))
         }
-        let plan = Restamp.plan(unpublished: unpublished, published: theirs.organization.events)
+        let organization = theirs.organization
+        let points = organization.events.map { (at: $0.at, id: $0.id) } + organization.usage.map { (at: $0.at, id: $0.id) }
+            + organization.workspaces.compactMap { $0.deleted.map { (at: $0.at, id: "") } }
+        let plan = Restamp.plan(unpublished: unpublished, published: points)
         for change in plan {
             try gitCall("cannot re-stamp \(change.path)") {
                 try index.remove(path: prefix + change.path)

@@ -71,6 +71,10 @@ public struct Syncer {
         let tracking = "refs/remotes/\(remote)/" + upstream.dropFirst("refs/heads/".count)
         var outcome = SyncOutcome(result: .upToDate, remote: remote, branch: branch, upstream: upstream)
 
+        for (file, what) in [("REBASE_HEAD", "rebase"), ("CHERRY_PICK_HEAD", "cherry-pick"), ("REVERT_HEAD", "revert")]
+            where FileManager.default.fileExists(atPath: repository.gitDirectory + "/" + file) {
+            throw OrgSyncError(.refused, "a \(what) is in progress; finish or abort it (git \(what) --continue or --abort), then sync")
+        }
         // A merge that stopped before: once it is settled, sync commits it and goes on.
         let merger = Merger(reader: reader, actorEmail: actorEmail)
         if MergeReport.incoming(in: repository) != nil {
@@ -129,7 +133,7 @@ public struct Syncer {
             let checker = CommitChecker(repository: repository, prefix: reader.prefix(in: repository))
             let verdicts = try checker.check(range: range)
             if let bad = verdicts.first(where: { !$0.isValid }) {
-                throw OrgSyncError(.refused, "commit \(bad.commit.id.hex.prefix(10)) (\(bad.commit.summary)) breaks the organization's rules (above); nothing was pushed. Fix it in a new commit, or see 'orgsync validate --range \(tracking.dropFirst("refs/remotes/".count))..HEAD'",
+                throw OrgSyncError(.refused, "commit \(bad.commit.id.hex.prefix(10)) (\(bad.commit.summary)) breaks the organization's rules (above); nothing was pushed. The server checks every commit it receives, so a later fix does not help: rewrite that unpublished commit (git rebase -i \(tracking.dropFirst("refs/remotes/".count)), or git commit --amend if it is the last), then sync again; 'orgsync validate --range \(tracking.dropFirst("refs/remotes/".count))..HEAD' checks them all",
                                    diagnostics: bad.diagnostics.filter { $0.severity == .error })
             }
 
@@ -137,6 +141,10 @@ public struct Syncer {
             do {
                 try Journal.transfer("push", remote: remote).begin(in: repository, index: nil)
                 defer { Journal.end(in: repository) }
+                // The commit checked, not whatever the branch names by now (git itself does not take orgsync's lock).
+                guard try repository.resolveReference(branch) == head else {
+                    throw OrgSyncError(.refused, "\(shortBranch) moved while orgsync was checking it (a commit made with git); nothing was pushed: sync again")
+                }
                 pushed = try repository.push(remote: remote, refspecs: ["\(branch):\(upstream)"], progress: progress)
             } catch let error as GitError where error.isNonFastForward {
                 continue // the remote moved after the fetch: fetch, merge and try again
@@ -151,7 +159,7 @@ public struct Syncer {
                 Journal.end(in: repository)
                 if let tip = try? repository.resolveReference(tracking), tip != fetched { continue }
                 let lines = pushed.remoteLines.map { "  remote: \($0)" }.joined(separator: "\n")
-                throw OrgSyncError(.refused, "'\(remote)' refused \(upstream): \(reason)\(lines.isEmpty ? "" : "\n" + lines)\nNothing is lost: your commits stay on \(shortBranch). Fix what the remote names in a new commit and sync again")
+                throw OrgSyncError(.refused, "'\(remote)' refused \(upstream): \(reason)\(lines.isEmpty ? "" : "\n" + lines)\nNothing is lost: your commits stay on \(shortBranch). Settle what the remote names (rewriting an unpublished commit it refuses) and sync again")
             }
             outcome.published = verdicts.count
             outcome.result = .pushed

@@ -96,7 +96,8 @@ struct Sync: ParsableCommand {
         that no remote-tracking branch has a new id, and the time of the last published event when it was \
         earlier, in the merge commit (trailer Orgsync-Restamped: OLD -> NEW); your own commits are not \
         rewritten. So every published event replays as it did on the server, and an event that no longer \
-        fits is always one of yours, reported as a violation with the fix.
+        fits is one of yours, reported as a violation with the fix. (A deletion's refund stays with its \
+        tombstone, and others' unpublished events keep their times: docs/FORMAT.md.)
 
         Sync stops, pushing nothing and losing nothing, when the merge has conflicts or violations (settle \
         them with 'orgsync resolve', then sync again: it commits the merge and pushes), when a commit breaks \

@@ -189,7 +189,7 @@ struct SyncCommandTests {
             let local = try world.revision("HEAD", in: world.path("bo"))
             let refused = try world.orgsync(["sync"], in: "bo")
             #expect(refused.status == 1)
-            #expect(refused.stderr == "error: 'origin' refused refs/heads/main: pre-receive hook declined\n  remote: frozen for the audit until Monday\nNothing is lost: your commits stay on main. Fix what the remote names in a new commit and sync again\n")
+            #expect(refused.stderr == "error: 'origin' refused refs/heads/main: pre-receive hook declined\n  remote: frozen for the audit until Monday\nNothing is lost: your commits stay on main. Settle what the remote names (rewriting an unpublished commit it refuses) and sync again\n")
             #expect(try world.revision("HEAD", in: world.path("bo")) == local)
             unlink(chained)
 
@@ -200,7 +200,7 @@ struct SyncCommandTests {
             let invalid = try world.orgsync(["sync"], in: "bo")
             #expect(invalid.status == 1)
             #expect(invalid.stderr.contains("workspaces/research.yaml:3:1: error: [F4]"), "\(invalid.stderr)")
-            #expect(invalid.stderr.hasSuffix("(Add a budget field) breaks the organization's rules (above); nothing was pushed. Fix it in a new commit, or see 'orgsync validate --range origin/main..HEAD'\n"))
+            #expect(invalid.stderr.hasSuffix("(Add a budget field) breaks the organization's rules (above); nothing was pushed. The server checks every commit it receives, so a later fix does not help: rewrite that unpublished commit (git rebase -i origin/main, or git commit --amend if it is the last), then sync again; 'orgsync validate --range origin/main..HEAD' checks them all\n"))
             #expect(try world.revision("main", in: world.remote) != (try world.revision("HEAD", in: world.path("bo"))))
         }
     }
@@ -277,6 +277,26 @@ struct SyncCommandTests {
             #expect(!FileManager.default.fileExists(atPath: clone + "/.git/orgsync/journal.json"))
             #expect(try world.git(["show", "HEAD:workspaces/research.yaml"], in: clone).stdout
                 == String(decoding: original, as: UTF8.self).replacingOccurrences(of: "name: Research Lab", with: "name: Research (EU)"))
+        }
+    }
+
+    @Test("a journal left by a killed write when the branch has moved since: the newer work is left alone, and said so")
+    func recoveryAfterTheBranchMoved() throws {
+        try Self.withWorld { world in
+            let clone = world.path("bo")
+            let head = try world.revision("HEAD", in: clone)
+            try FileManager.default.createDirectory(atPath: clone + "/.git/orgsync", withIntermediateDirectories: true)
+            try Data("{\"pid\":4242,\"operation\":\"commit\",\"reference\":\"refs/heads/main\",\"head\":\"\(head)\",\"target\":\"0123456789012345678901234567890123456789\",\"paths\":[\"workspaces/research.yaml\"],\"locks\":[\"index.lock\"]}".utf8)
+                .write(to: URL(fileURLWithPath: clone + "/.git/orgsync/journal.json"))
+            // Someone commits with git before any orgsync command runs again.
+            try Data("id: research\nname: Research (by hand)\n".utf8).write(to: URL(fileURLWithPath: clone + "/workspaces/research.yaml"))
+            #expect(try world.git(["commit", "-q", "--no-verify", "-am", "By hand"], in: clone).status == 0)
+            let byHand = try world.revision("HEAD", in: clone)
+            let next = try world.orgsync(["transfer", "--from", "primary", "--to", "research", "--credits", "1"], in: "bo")
+            #expect(next.status == 0, "\(next.stderr)")
+            #expect(next.stderr == "orgsync: an orgsync commit (pid 4242) was interrupted before its branch moved, and the branch has moved since; its files were left as they are: check 'git status'\n")
+            #expect(try world.revision("HEAD^", in: clone) == byHand)
+            #expect(try world.git(["show", "HEAD:workspaces/research.yaml"], in: clone).stdout == "id: research\nname: Research (by hand)\n")
         }
     }
 }
