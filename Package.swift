@@ -34,7 +34,7 @@ let package = Package(
             dependencies: ["OrgSync", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(name: "OrgTestSupport", path: "Tests/Support"),
-        .testTarget(name: "OrgModelTests", dependencies: ["OrgModel", .product(name: "Yams", package: "Yams")]),
+        .testTarget(name: "OrgModelTests", dependencies: ["OrgModel", "OrgTestSupport", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "GitKitTests", dependencies: ["GitKit"]),
         .testTarget(name: "OrgSyncTests", dependencies: ["OrgSync", "OrgTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "CLITests", dependencies: ["orgsync", "OrgModel", "OrgTestSupport"]),

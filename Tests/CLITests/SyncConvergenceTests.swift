@@ -3,19 +3,6 @@ import OrgModel
 import OrgTestSupport
 import Testing
 
-/// A small deterministic generator (SplitMix64), so that every seed replays the same offline day.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// The seeds a test runs: `ORGSYNC_SOAK_SEEDS=N` runs N of them (the long soak), else `ci` of them.
 func soakSeeds(ci: Int) -> [UInt64] {
     let count = ProcessInfo.processInfo.environment["ORGSYNC_SOAK_SEEDS"].flatMap(Int.init) ?? ci

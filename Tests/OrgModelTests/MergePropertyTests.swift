@@ -1,20 +1,11 @@
+import OrgTestSupport
 import Testing
 @testable import OrgModel
 
 /// M8 over generated organizations: two sides make seeded random series of admin operations on one base,
 /// and the merge is symmetric, is the identity on a side merged with itself or the base, and loses no edit.
 @Suite struct MergePropertyTests {
-    /// SplitMix64: small, fast and the same on every machine, so a failing seed can be replayed.
-    struct Seeded: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    typealias Seeded = SeededGenerator
 
     static let workspaceIDs = ["a", "b", "ops", "lab", "web"]
     static let memberIDs = ["bo", "cy", "di", "ed", "fa"]
@@ -61,7 +52,7 @@ import Testing
 
     @Test(arguments: 0..<100)
     func mergeIsSymmetricIdempotentAndLosesNothing(seed: Int) throws {
-        var random = Seeded(state: UInt64(seed))
+        var random = Seeded(seed: UInt64(seed))
         let base = OrgState(Snapshot(files: MergeTests.base()))
         try #require(base.report.isValid)
         let day3: Int64 = 1_794_042_000 // 2026-11-08T09:00:00Z, after every base event
