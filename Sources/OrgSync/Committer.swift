@@ -102,7 +102,7 @@ struct Committer {
             journal.merging = theirs.hex
         }
         do throws(OrgSyncError) {
-            try journal.begin(in: repository, index: savedIndex)
+            try journal.begin(in: repository)
             for path in touched {
                 if let file = files[path] {
                     try workTree.write(file.bytes, to: path, kind: file.version.kind)

@@ -8,8 +8,9 @@ import GitKit
 /// leaves the work tree and index ahead of the branch, and git's lock files (`index.lock`, the branch's
 /// `.lock`) behind. The next orgsync command takes the write lock (so the journal's writer is gone), reads
 /// the journal and settles it: when the branch reached the new commit, the write was complete; otherwise the
-/// paths it touched go back to HEAD's version and the index to its saved copy. Either way the lock files the
-/// writer may have left are removed.
+/// paths it touched go back to HEAD's version, in the work tree and the index (a write starts from an index
+/// equal to HEAD, so that is the index it found). Either way the lock files the writer may have left are
+/// removed.
 struct Journal: Codable {
     /// The process that wrote it, and what it was doing: `commit`, `merge`, `fetch` or `push`.
     var pid: Int32
@@ -26,17 +27,10 @@ struct Journal: Codable {
     var locks: [String] = []
 
     static func path(_ repository: GitKit.Repository) -> String { repository.gitDirectory + "/orgsync/journal.json" }
-    static func indexCopy(_ repository: GitKit.Repository) -> String { repository.gitDirectory + "/orgsync/index.before" }
 
-    /// Records the write about to start; `index` is the index file's bytes before it.
-    func begin(in repository: GitKit.Repository, index: Data?) throws(OrgSyncError) {
-        let folder = repository.gitDirectory + "/orgsync"
-        mkdir(folder, 0o755)
-        if let index {
-            try AtomicFile.write([UInt8](index), to: Self.indexCopy(repository))
-        } else {
-            unlink(Self.indexCopy(repository))
-        }
+    /// Records the write about to start.
+    func begin(in repository: GitKit.Repository) throws(OrgSyncError) {
+        mkdir(repository.gitDirectory + "/orgsync", 0o755)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         guard let data = try? encoder.encode(self) else { throw OrgSyncError(.environment, "cannot record the write in \(Self.path(repository))") }
@@ -46,7 +40,15 @@ struct Journal: Codable {
     /// The write ended (done, or undone by its own process): nothing is left to settle.
     static func end(in repository: GitKit.Repository) {
         unlink(path(repository))
-        unlink(indexCopy(repository))
+    }
+
+    /// Runs the fetch from or push to `remote` in `body` under a journal: it moves no branch and touches no
+    /// file, but may leave lock files.
+    static func transfer<T>(_ operation: String, remote: String, in repository: GitKit.Repository, _ body: () throws -> T) throws -> T {
+        try Journal(pid: getpid(), operation: operation, locks: ["FETCH_HEAD.lock", "packed-refs.lock", "config.lock", "refs/remotes/\(remote)/"])
+            .begin(in: repository)
+        defer { end(in: repository) }
+        return try body()
     }
 
     /// Settles the journal an earlier orgsync process left when it was stopped mid-write, and returns what
@@ -83,10 +85,7 @@ struct Journal: Codable {
             // The branch moved since (a commit made with git): the index and files are someone's newer work.
             done = "an orgsync \(journal.operation) (pid \(journal.pid)) was interrupted before its branch moved, and the branch has moved since; its files were left as they are: check 'git status'"
         } else {
-            // Undo: the index as it was, and each path as HEAD has it.
-            if let saved = FileManager.default.contents(atPath: indexCopy(repository)) {
-                try? AtomicFile.write([UInt8](saved), to: repository.gitDirectory + "/index")
-            }
+            // Undo: each path as HEAD has it, in the index and the work tree.
             if journal.merging != nil {
                 for name in ["MERGE_HEAD", "MERGE_MSG", "MERGE_MODE"] { unlink(repository.gitDirectory + "/" + name) }
                 MergeReport.remove(in: repository)
@@ -96,10 +95,5 @@ struct Journal: Codable {
         }
         end(in: repository)
         return done
-    }
-
-    /// A fetch from or push to `remote`: it moves no branch and touches no file, but may leave lock files.
-    static func transfer(_ operation: String, remote: String) -> Journal {
-        Journal(pid: getpid(), operation: operation, locks: ["FETCH_HEAD.lock", "packed-refs.lock", "config.lock", "refs/remotes/\(remote)/"])
     }
 }

@@ -134,21 +134,18 @@ public struct MergeReport: Codable, Sendable, Equatable {
     /// Marks our events and records that a remote-tracking branch already has as published: they are not
     /// ours to drop (the server keeps every event its branch has).
     mutating func markPublished(in repository: GitKit.Repository) {
-        let remotes = ((try? repository.references()) ?? []).filter { $0.name.hasPrefix("refs/remotes/") && !$0.name.hasSuffix("/HEAD") }
-        guard !remotes.isEmpty else { return }
+        let published = PublishedBranches(repository)
+        guard !published.tips.isEmpty else { return }
         for v in violations.indices {
             for c in violations[v].causes.indices where violations[v].causes[c].side == MergeSide.ours.rawValue && violations[v].causes[c].kind != "file" {
                 let cause = violations[v].causes[c]
-                for remote in remotes {
-                    guard let entry = try? repository.entry(at: prefix + cause.path, in: remote.commit) else { continue }
-                    if cause.kind == "record" {
-                        // The usage file is there; is this record in it?
-                        guard let bytes = try? repository.blob(entry.blob), String(decoding: bytes, as: UTF8.self).contains("\"id\":\"\(cause.id)\"") else { continue }
-                    }
-                    violations[v].causes[c].publishedOn = String(remote.name.dropFirst("refs/remotes/".count))
-                    violations[v].causes[c].droppable = false
-                    break
+                let branch = published.branch(having: prefix + cause.path) { entry in
+                    // For a usage file: is this record in it?
+                    cause.kind != "record" || (try? repository.blob(entry.blob)).map { String(decoding: $0, as: UTF8.self).contains("\"id\":\"\(cause.id)\"") } == true
                 }
+                guard let branch else { continue }
+                violations[v].causes[c].publishedOn = branch
+                violations[v].causes[c].droppable = false
             }
         }
     }
@@ -184,6 +181,28 @@ public struct MergeReport: Codable, Sendable, Equatable {
             if let text = try? String(contentsOfFile: repository.gitDirectory + "/" + name, encoding: .utf8),
                let first = text.split(whereSeparator: \.isNewline).first, let id = ObjectID(hex: String(first)) {
                 return id
+            }
+        }
+        return nil
+    }
+}
+
+/// What is published: the remote-tracking branches (`refs/remotes/*`, not their `HEAD`), as the last fetch
+/// left them.
+struct PublishedBranches {
+    let repository: GitKit.Repository
+    let tips: [ReferenceTarget]
+
+    init(_ repository: GitKit.Repository) {
+        self.repository = repository
+        tips = ((try? repository.references()) ?? []).filter { $0.name.hasPrefix("refs/remotes/") && !$0.name.hasSuffix("/HEAD") }
+    }
+
+    /// The first remote-tracking branch (`origin/main`) whose tree has `path`, with an entry `accept` takes.
+    func branch(having path: String, where accept: (TreeEntryVersion) -> Bool = { _ in true }) -> String? {
+        for tip in tips {
+            if let entry = try? repository.entry(at: path, in: tip.commit), accept(entry) {
+                return String(tip.name.dropFirst("refs/remotes/".count))
             }
         }
         return nil

@@ -192,12 +192,11 @@ public struct Merger {
     private func restamp(in index: GitKit.Index, ours: OrgState, theirs: OrgState, by member: Member, prefix: String,
                          repository: GitKit.Repository) throws(OrgSyncError) -> [Restamp] {
         let published = Set(theirs.organization.events.map(\.id))
-        let remoteTips = ((try? repository.references()) ?? []).filter { $0.name.hasPrefix("refs/remotes/") }.map(\.commit)
+        let branches = PublishedBranches(repository)
         var unpublished: [(event: LedgerEvent, bytes: [UInt8])] = []
         for event in ours.organization.events where event.by == member.id && !published.contains(event.id) {
             let path = event.source.path
-            guard let bytes = ours.snapshot.entries[path]?.bytes,
-                  !remoteTips.contains(where: { (try? repository.entry(at: prefix + path, in: $0)) != nil }) else { continue }
+            guard let bytes = ours.snapshot.entries[path]?.bytes, branches.branch(having: prefix + path) == nil else { continue }
             unpublished.append((event, bytes))
         }
         let organization = theirs.organization

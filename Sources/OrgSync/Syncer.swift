@@ -77,8 +77,8 @@ public struct Syncer {
         }
         // A merge that stopped before: once it is settled, sync commits it and goes on.
         let merger = Merger(reader: reader, actorEmail: actorEmail)
-        if MergeReport.incoming(in: repository) != nil {
-            if let report = try merger.current(), !report.isSettled, let theirs = MergeReport.incoming(in: repository) {
+        if let theirs = MergeReport.incoming(in: repository) {
+            if let report = try merger.current(), !report.isSettled {
                 // Still unsettled: the same stop as when the merge was made, with what is left.
                 outcome.merges = [MergeOutcome(result: .stopped, theirs: theirs, commit: nil, mergedFiles: [], changed: [], report: report, balances: [])]
                 outcome.result = .stopped
@@ -91,22 +91,20 @@ public struct Syncer {
         while outcome.attempts < attempts {
             outcome.attempts += 1
             do {
-                try Journal.transfer("fetch", remote: remote).begin(in: repository, index: nil)
-                defer { Journal.end(in: repository) }
-                try repository.fetch(remote: remote, progress: progress)
+                try Journal.transfer("fetch", remote: remote, in: repository) { try repository.fetch(remote: remote, progress: progress) }
             } catch {
                 throw OrgSyncError.git("cannot fetch from '\(remote)'; your commits are safe in this clone: sync again when the remote can be reached", error)
             }
             let fetched = try gitCall("cannot read \(tracking)") { try repository.resolveReference(tracking) }
             outcome.fetched = fetched
-            var head = try gitCall("cannot read HEAD") { try repository.headCommit() }
-            guard let local = head else {
+            guard let local = try gitCall("cannot read HEAD", { try repository.headCommit() }) else {
                 throw OrgSyncError(.environment, "the branch \(shortBranch) has no commits yet; create the organization with 'orgsync init', or clone one with 'orgsync clone URL DIR'")
             }
             if fetched == local {
                 outcome.head = local
                 return outcome
             }
+            var head = local
             if let fetched, try gitCall("cannot compare HEAD with \(tracking)", { try repository.isDescendant(local, of: fetched) }) == false {
                 // Behind or diverged: fast-forward, or merge the remote's commits in.
                 let merge = try merger.merge(tracking, restamping: true, now: now)
@@ -119,15 +117,13 @@ public struct Syncer {
                     outcome.head = fetched
                     return outcome
                 case .merged:
-                    head = merge.commit
+                    head = merge.commit ?? local
                 case .stopped:
                     outcome.result = .stopped
                     outcome.head = local
                     return outcome
                 }
             }
-            guard let head else { break }
-
             // What the server will check: every commit it does not have yet, state, transition and author.
             let range = fetched.map { "\($0.hex)..\(head.hex)" } ?? head.hex
             let checker = CommitChecker(repository: repository, prefix: reader.prefix(in: repository))
@@ -139,13 +135,13 @@ public struct Syncer {
 
             let pushed: PushResult
             do {
-                try Journal.transfer("push", remote: remote).begin(in: repository, index: nil)
-                defer { Journal.end(in: repository) }
                 // The commit checked, not whatever the branch names by now (git itself does not take orgsync's lock).
                 guard try repository.resolveReference(branch) == head else {
                     throw OrgSyncError(.refused, "\(shortBranch) moved while orgsync was checking it (a commit made with git); nothing was pushed: sync again")
                 }
-                pushed = try repository.push(remote: remote, refspecs: ["\(branch):\(upstream)"], progress: progress)
+                pushed = try Journal.transfer("push", remote: remote, in: repository) {
+                    try repository.push(remote: remote, refspecs: ["\(branch):\(upstream)"], progress: progress)
+                }
             } catch let error as GitError where error.isNonFastForward {
                 continue // the remote moved after the fetch: fetch, merge and try again
             } catch {
@@ -154,9 +150,7 @@ public struct Syncer {
             outcome.remoteLines = pushed.remoteLines
             if let reason = pushed.rejected[upstream] {
                 // Moved under us (another push won the race) is worth another round; a hook's refusal is not.
-                try? Journal.transfer("fetch", remote: remote).begin(in: repository, index: nil)
-                try? repository.fetch(remote: remote)
-                Journal.end(in: repository)
+                try? Journal.transfer("fetch", remote: remote, in: repository) { try repository.fetch(remote: remote) }
                 if let tip = try? repository.resolveReference(tracking), tip != fetched { continue }
                 let lines = pushed.remoteLines.map { "  remote: \($0)" }.joined(separator: "\n")
                 throw OrgSyncError(.refused, "'\(remote)' refused \(upstream): \(reason)\(lines.isEmpty ? "" : "\n" + lines)\nNothing is lost: your commits stay on \(shortBranch). Settle what the remote names (rewriting an unpublished commit it refuses) and sync again")

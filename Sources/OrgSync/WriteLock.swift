@@ -44,14 +44,13 @@ public final class WriteLock {
                 close(descriptor)
                 throw OrgSyncError(.environment, "cannot lock \(path): \(failure)")
             }
-            let holder = Self.holder(path)
             if Date().timeIntervalSince(started) >= timeout {
                 close(descriptor)
-                throw OrgSyncError(.refused, "another orgsync command\(holder) is writing to this repository and still was after \(Int(timeout)) s; nothing was changed: run the command again when it has finished (ORGSYNC_LOCK_TIMEOUT sets how long to wait)")
+                throw OrgSyncError(.refused, "another orgsync command\(Self.holder(path)) is writing to this repository and still was after \(Int(timeout)) s; nothing was changed: run the command again when it has finished (ORGSYNC_LOCK_TIMEOUT sets how long to wait)")
             }
             if !announced {
                 announced = true
-                Self.onNotice?("waiting for another orgsync command\(holder) to finish writing this repository…")
+                Self.onNotice?("waiting for another orgsync command\(Self.holder(path)) to finish writing this repository…")
             }
             usleep(20_000)
         }
