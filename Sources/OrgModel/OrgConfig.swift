@@ -141,8 +141,13 @@ extension ApprovalRule {
         }
         let require = d.integer(fields["require"], field: fields.path("require"), what: "require", range: 1...100)
         var roles: [OrgRole] = []
-        for (index, item) in d.list(fields["from"], field: fields.path("from"), what: "from").enumerated() {
+        let fromItems = d.list(fields["from"], field: fields.path("from"), what: "from")
+        for (index, item) in fromItems.enumerated() {
             if let role = d.choice(item, field: "\(fields.path("from"))[\(index)]", what: "role", as: OrgRole.self) { roles.append(role) }
+        }
+        if let fromNode = fields["from"], fromItems.isEmpty, case .sequence = fromNode.kind {
+            d.error(.schema, "this rule's 'from' names no role, so no approval could ever count; list the org roles whose approvals count, such as owner",
+                    at: fromNode)
         }
         guard let name, let require else { return nil }
         return ApprovalRule(name: name, when: conditions, require: require, from: roles)

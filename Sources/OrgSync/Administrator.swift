@@ -3,14 +3,6 @@ import GitKit
 import OrgModel
 
 /// A workspace balance an operation changed.
-public struct BalanceChange: Sendable, Equatable {
-    public var workspace: String
-    /// Nil for a workspace the operation creates.
-    public var before: Credits?
-    /// Nil for a workspace the operation deletes.
-    public var after: Credits?
-}
-
 /// What an operation did, or would do with `--dry-run`.
 public struct OperationOutcome: Sendable {
     public var edit: Edit
@@ -86,7 +78,7 @@ public struct Administrator {
             added: edit.writes.keys.filter { parent.snapshot.entries[$0] == nil }.sorted(),
             changed: edit.writes.keys.filter { parent.snapshot.entries[$0] != nil }.sorted(),
             removed: edit.removals.sorted(),
-            balances: Self.balanceChanges(parent.report.replay, result.report.replay),
+            balances: BalanceChange.between(parent, result),
             warnings: diagnostics.filter { $0.severity == .warning && !parent.report.diagnostics.contains($0) })
         guard !dryRun else {
             outcome.edit.secret = nil // a secret nobody will ever store is not shown
@@ -98,14 +90,5 @@ public struct Administrator {
             .commit(writes: edit.writes, removals: edit.removals, head: head,
                     message: edit.commitMessage, author: author, committer: committer)
         return outcome
-    }
-
-    /// Every workspace whose balance differs between the two replays.
-    static func balanceChanges(_ before: LedgerReplay?, _ after: LedgerReplay?) -> [BalanceChange] {
-        let old = before?.balances ?? [:], new = after?.balances ?? [:]
-        return Set(old.keys).union(new.keys).sorted().compactMap { id in
-            // A new workspace starts at zero: that is not a change worth showing.
-            old[id] == new[id] || (old[id] == nil && new[id] == .zero) ? nil : BalanceChange(workspace: id, before: old[id], after: new[id])
-        }
     }
 }

@@ -127,19 +127,10 @@ public final class CommitChecker {
     /// Checks every commit of `range`, oldest first. `A..B` is the commits reachable from B and not from A
     /// (an empty side is HEAD); a single revision is every commit reachable from it.
     public func check(range: String) throws(OrgSyncError) -> [CommitVerdict] {
-        let including: ObjectID
-        var excluding: [ObjectID] = []
-        if let dots = range.range(of: "..") {
-            let from = String(range[..<dots.lowerBound]), to = String(range[dots.upperBound...])
-            guard !from.hasPrefix("."), !to.hasPrefix(".") else {
-                throw OrgSyncError(.environment, "'\(range)' is a symmetric difference; use A..B, the commits of B that are not in A")
-            }
-            excluding = [try resolve(from.isEmpty ? "HEAD" : from)]
-            including = try resolve(to.isEmpty ? "HEAD" : to)
-        } else {
-            including = try resolve(range)
+        let parsed = try RevisionRange(range, in: repository)
+        let commits = try gitCall("cannot list the commits of '\(range)'") {
+            try repository.walk(including: [parsed.including], excluding: parsed.excluding.map { [$0] } ?? [])
         }
-        let commits = try gitCall("cannot list the commits of '\(range)'") { try repository.walk(including: [including], excluding: excluding) }
         var verdicts: [CommitVerdict] = []
         for commit in commits { verdicts.append(try check(commit)) }
         return verdicts
@@ -258,10 +249,6 @@ public final class CommitChecker {
 
     private func read(_ commit: ObjectID) throws(OrgSyncError) -> Commit {
         try gitCall("cannot read commit \(commit)") { try repository.commit(commit) }
-    }
-
-    private func resolve(_ revision: String) throws(OrgSyncError) -> ObjectID {
-        try gitCall("unknown revision '\(revision)'") { try repository.resolveCommit(revision) }
     }
 
     /// Applies the changes of a diff, as full repository paths, to a snapshot of the organization's folder.

@@ -103,7 +103,7 @@ public struct Merger {
             outcome.commit = try committer.land(files: files, removals: removals, head: head, as: .fastForward(target: theirs))
             outcome.result = .fastForward
             outcome.changed = changes.map(\.path)
-            outcome.balances = Administrator.balanceChanges(ours.report.replay, target.report.replay)
+            outcome.balances = BalanceChange.between(ours, target)
             return outcome
         }
 
@@ -143,7 +143,7 @@ public struct Merger {
         let violations = OrgMerge.violations(base: baseState, ours: ours, theirs: theirsState, merged: merged)
         let (files, removals) = try staged(changes, repository)
         outcome.changed = changes.map(\.path)
-        outcome.balances = Administrator.balanceChanges(ours.report.replay, merged.report.replay)
+        outcome.balances = BalanceChange.between(ours, merged)
         let branch = ((try? repository.headReferenceName()) ?? "HEAD").replacingOccurrences(of: "refs/heads/", with: "")
         let title = "Merge \(revision.hasPrefix("refs/remotes/") ? String(revision.dropFirst("refs/remotes/".count)) : revision) into \(branch)"
 

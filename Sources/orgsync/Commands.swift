@@ -113,7 +113,7 @@ struct Validate: ParsableCommand {
     @OptionGroup var output: FormatOptions
 
     func validate() throws {
-        let modes = [state.rev != nil ? "--rev" : nil, staged ? "--staged" : nil, range != nil ? "--range" : nil].compactMap { $0 }
+        let modes = [state.rev != nil ? "--rev" : state.at != nil ? "--at" : nil, staged ? "--staged" : nil, range != nil ? "--range" : nil].compactMap { $0 }
         if modes.count > 1 {
             throw ValidationError("\(modes.joined(separator: " and ")) cannot be combined; pick one state to check")
         }
@@ -168,7 +168,7 @@ struct Validate: ParsableCommand {
                 let report = Validator.validate(try state.snapshot())
                 diagnostics = report.diagnostics
                 org = report.organization
-                location = state.rev.map { "\(reader.directory) at \($0)" } ?? reader.directory
+                location = (state.at ?? state.rev).map { "\(reader.directory) at \($0)" } ?? reader.directory
             }
             valid = !diagnostics.hasErrors
             let errors = diagnostics.filter { $0.severity == .error }.count
@@ -177,7 +177,7 @@ struct Validate: ParsableCommand {
             case .json:
                 var fields: [String: JSONValue] = [
                     "valid": .bool(valid),
-                    "state": .string(staged ? "staged" : state.rev ?? "work tree"),
+                    "state": .string(staged ? "staged" : state.at ?? state.rev ?? "work tree"),
                     "errors": .int(errors),
                     "warnings": .int(warnings),
                     "diagnostics": DiagnosticRenderer.jsonValue(diagnostics),
@@ -207,6 +207,14 @@ struct Balances: ParsableCommand {
         discussion: """
         Balances are never stored: they come from replaying every event and usage record in (at, id) \
         order. The Primary's balance is derived (R6): added − transferred out + transferred in − usage.
+
+        Travel in time with --at: a revision, or a date, which picks the last commit on the current \
+        branch at or before it (what the branch held then).
+
+        Examples:
+          orgsync balances
+          orgsync balances --at 2026-11-01              # at the end of 1 November, UTC
+          orgsync balances --at HEAD~5 --format json
         """
     )
 
@@ -215,14 +223,23 @@ struct Balances: ParsableCommand {
 
     func run() throws {
         try Terminal.run(format: output.format) { () throws(OrgSyncError) in
-            let report = Validator.validate(try state.snapshot())
+            let picked = try state.at.map { at throws(OrgSyncError) in try state.reader.revision(at: at) }
+            let report = Validator.validate(try state.reader.snapshot(revision: picked?.commit.hex ?? state.rev))
             guard let sheet = BalanceSheet(report) else {
                 throw OrgSyncError(.refused, "the ledger cannot be replayed until these errors are fixed",
                                    diagnostics: report.diagnostics.filter { $0.severity == .error })
             }
             switch output.format {
-            case .json: Terminal.write(Render.json(sheet).rendered() + "\n")
-            case .text: Terminal.write(Render.text(sheet))
+            case .json:
+                var json = Render.json(sheet)
+                if case .object(var fields) = json, let picked {
+                    fields["at"] = .object(["requested": .string(state.at ?? ""), "commit": .string(picked.commit.hex)])
+                    json = .object(fields)
+                }
+                Terminal.write(json.rendered() + "\n")
+            case .text:
+                if let picked { Terminal.write("As of \(picked.description)\n\n") }
+                Terminal.write(Render.text(sheet))
             }
         }
     }
@@ -245,9 +262,12 @@ struct Status: ParsableCommand {
         try Terminal.run(format: output.format) { () throws(OrgSyncError) in
             let reader = state.reader
             let (report, config) = try Queries.organization(state)
-            let status = OrgStatus(report: report, config: config, location: reader.gitLocation(revision: state.rev), now: .now())
+            let revision = try state.revision()
+            var location = reader.gitLocation(revision: revision)
+            if let at = state.at { location?.revision = at }
+            let status = OrgStatus(report: report, config: config, location: location, now: .now())
             // A merge in progress is part of the work tree's status, not of a commit's.
-            let merge = state.rev == nil ? try Merger(reader: reader).current() : nil
+            let merge = revision == nil ? try Merger(reader: reader).current() : nil
             settled = merge?.isSettled ?? true
             switch output.format {
             case .json:

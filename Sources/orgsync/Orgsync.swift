@@ -20,6 +20,7 @@ struct Orgsync: ParsableCommand {
         subcommands: [
             Init.self, Validate.self, Status.self, Balances.self,
             WorkspaceCommand.self, MemberCommand.self, Topup.self, TransferCommand.self, Mode.self, KeyCommand.self, ProviderCommand.self,
+            Plan.self, ApprovalsCommand.self, CodeownersCommand.self, Log.self,
             Hooks.self, Clone.self, Sync.self, MergeCommand.self, Resolve.self, MergeDriver.self, Demo.self,
         ]
     )
@@ -37,10 +38,26 @@ struct StateOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Read this commit, straight from git objects, instead of the work tree.", valueName: "rev"))
     var rev: String?
 
+    @Option(help: ArgumentHelp("""
+        Read the organization as it was at a revision, or at a date: YYYY-MM-DD (the end of that day, UTC) or \
+        YYYY-MM-DDTHH:MM:SSZ picks the last commit on the current branch's first-parent line at or before it.
+        """, valueName: "rev|date"))
+    var at: String?
+
     var reader: StateReader { StateReader(directory: repository.repo) }
 
+    func validate() throws {
+        if rev != nil, at != nil { throw ValidationError("--rev and --at both pick a revision; give one of them") }
+    }
+
+    /// The revision to read: `--rev`, or the commit `--at` names; nil for the work tree.
+    func revision() throws(OrgSyncError) -> String? {
+        guard let at else { return rev }
+        return try reader.revision(at: at).commit.hex
+    }
+
     /// The snapshot to look at.
-    func snapshot() throws(OrgSyncError) -> Snapshot { try reader.snapshot(revision: rev) }
+    func snapshot() throws(OrgSyncError) -> Snapshot { try reader.snapshot(revision: try revision()) }
 }
 
 /// Who a command acts as: the git identity, or `--as` for automation.
