@@ -58,7 +58,7 @@ extension Policy {
                     continue
                 }
                 if let first = seen[member.id] {
-                    if first != text { ignored.append(IgnoredApproval(approver: text, reason: "names '\(member.id)' again (first as '\(first)'), and a member counts once")) }
+                    if first.lowercased() != text.lowercased() { ignored.append(IgnoredApproval(approver: text, reason: "names '\(member.id)' again (first as '\(first)'), and a member counts once")) }
                     continue
                 }
                 seen[member.id] = text
@@ -109,10 +109,10 @@ extension ApprovalRule.Conditions {
             switch event.kind {
             case .transfer(let transfer):
                 if let threshold = transferAtLeast, transfer.credits >= threshold {
-                    reasons.append("a transfer of \(transfer.credits.formatted) credits from '\(transfer.from)' to '\(transfer.to)' (at least \(threshold.formatted))")
+                    reasons.append("a transfer of \(transfer.credits.amount) from '\(transfer.from)' to '\(transfer.to)' (at least \(threshold.formatted))")
                 }
             case .topup(let credits, _):
-                if topup { reasons.append("a top-up of \(credits.formatted) credits") }
+                if topup { reasons.append("a top-up of \(credits.amount)") }
             case .mode(let mode):
                 if modeChange { reasons.append("the switch to \(mode.rawValue) mode") }
             }

@@ -147,6 +147,9 @@ extension Credits: CustomStringConvertible {
         return text
     }
 
+    /// The amount in words, for sentences: "1 credit", "12,500.25 credits".
+    public var amount: String { formatted + (units == Credits.unitsPerCredit ? " credit" : " credits") }
+
     /// The amount with thousands separators, for people: `12,500.25`.
     public var formatted: String {
         let plain = description

@@ -225,10 +225,10 @@ private struct ChangeReader {
             let primary = after.primary?.id ?? "the Primary"
             fields["credits"] = .credits(credits)
             fields["reference"] = reference.map(JSONValue.string) ?? .null
-            change = OrgChange(.topup, "added \(credits.formatted) credits to the Primary '\(primary)'" + (reference.map { " (\($0))" } ?? ""),
+            change = OrgChange(.topup, "added \(credits.amount) to the Primary '\(primary)'" + (reference.map { " (\($0))" } ?? ""),
                                workspaces: after.primary.map { [$0.id] } ?? [], at: event.source.file, fields: fields)
         case .transfer(let transfer):
-            var text = "moved \(transfer.credits.formatted) credits from '\(transfer.from)' to '\(transfer.to)'"
+            var text = "moved \(transfer.credits.amount) from '\(transfer.from)' to '\(transfer.to)'"
             switch transfer.reason {
             case .deletion?: text += ", the balance of deleted '\(transfer.from)' (R10)"
             case .modeSwitch?: text += ", returned on the switch to shared mode (R9)"
@@ -257,7 +257,7 @@ private struct ChangeReader {
         for record in records { byTool[record.tool] = (try? (byTool[record.tool] ?? .zero).adding(record.credits)) ?? .max }
         let tools = Tool.allCases.compactMap { tool in byTool[tool].map { "\(tool.rawValue) \($0.formatted)" } }
         let members = Set(records.map(\.member)).sorted()
-        var change = OrgChange(.usage, "spent \(total.formatted) credits in \(records.count) usage record\(records.count == 1 ? "" : "s") on '\(workspace)' (\(tools.joined(separator: ", ")))",
+        var change = OrgChange(.usage, "spent \(total.amount) in \(records.count) usage record\(records.count == 1 ? "" : "s") on '\(workspace)' (\(tools.joined(separator: ", ")))",
                                workspaces: [workspace], at: records.map(\.location).min() ?? SourceLocation(path: "usage/\(workspace)"),
                                fields: ["workspace": .string(workspace), "records": .int(records.count), "credits": .credits(total),
                                         "byTool": .object(Dictionary(uniqueKeysWithValues: byTool.map { ($0.key.rawValue, JSONValue.credits($0.value)) })),
@@ -283,7 +283,7 @@ private struct ChangeReader {
                              fields: fields.merging(["from": .string(old), "to": .string(new)]) { a, _ in a })
         case "deleted":
             guard let tombstone = change.newValue?.base as? Workspace.Tombstone else { return nil }
-            var item = OrgChange(.workspaceDeleted, "deleted workspace '\(id)', which had consumed \(tombstone.consumed.formatted) credits", workspaces: [id], at: location,
+            var item = OrgChange(.workspaceDeleted, "deleted workspace '\(id)', which had consumed \(tombstone.consumed.amount)", workspaces: [id], at: location,
                                  fields: fields.merging(["consumed": .credits(tombstone.consumed), "at": .string(tombstone.at.description), "by": .string(tombstone.by)]) { a, _ in a })
             item.by = tombstone.by
             item.at = tombstone.at

@@ -152,8 +152,8 @@ struct AdministratorTests {
 
                 """)
             #expect(outcome.balances == [
-                BalanceChange(workspace: "primary", before: try credits("10000"), after: try credits("7499.9999")),
-                BalanceChange(workspace: "research", before: .zero, after: try credits("2500.0001")),
+                BalanceChange(workspace: "primary", name: "Primary Workspace", isPrimary: true, status: .existing, before: try credits("10000"), after: try credits("7499.9999")),
+                BalanceChange(workspace: "research", name: "Research Lab", isPrimary: false, status: .existing, before: .zero, after: try credits("2500.0001")),
             ])
             #expect(try org.git(["log", "-1", "--format=%B"])
                 == "Transfer 2,500.0001 credits from 'primary' to 'research'\n\nOrgsync-Operation: transfer\nOrgsync-Event: \(id)\n\n")
@@ -403,7 +403,7 @@ struct AdministratorTests {
             let outcome = try org.perform(.topup(credits: try credits("500"), reference: "INV-7"), dryRun: true)
             #expect(outcome.commit == nil)
             #expect(outcome.added.count == 1)
-            #expect(outcome.balances == [BalanceChange(workspace: "primary", before: try credits("10000"), after: try credits("10500"))])
+            #expect(outcome.balances == [BalanceChange(workspace: "primary", name: "Primary Workspace", isPrimary: true, status: .existing, before: try credits("10000"), after: try credits("10500"))])
             #expect(try org.frozen() == before)
         }
     }
