@@ -108,6 +108,31 @@ struct ReviewCommandTests {
         }
     }
 
+    @Test func theReadmeShowsTheGoldenPlanAndApprovals() throws {
+        let readme = try String(contentsOfFile: packageRoot + "/README.md", encoding: .utf8)
+        for name in ["plan.txt", "approvals-unmet.txt"] {
+            let golden = try String(contentsOfFile: packageRoot + "/Tests/CLITests/Golden/" + name, encoding: .utf8)
+            #expect(readme.contains(golden), "README.md no longer shows Golden/\(name); paste it in again")
+        }
+    }
+
+    @Test func aSingleRevisionIsTheChangeThatCommitMade() throws {
+        try ReviewWorld.withPullRequest { world in
+            let result = try world.orgsync(["plan", "pr~2"])
+            #expect(result.status == 0)
+            #expect(result.stdout.hasPrefix("Plan for pr~2: 1 commit by carl.nguyen@acme.example; base "))
+            #expect(result.stdout.contains("\nWorkspaces\n  renamed workspace 'chat-prod' from 'Chat Assistant (production)' to 'Chat Assistant (production, EU)'\n"))
+            #expect(!result.stdout.contains("Credits"))
+            #expect(result.stdout.hasSuffix("\nApprovals (policy.approvals at \(try world.git(["rev-parse", "--short=7", "pr~3"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)))\n  none required: no rule of the policy applies\n"))
+            let unknown = try world.orgsync(["plan", "nope..pr"])
+            #expect(unknown.status == 2)
+            #expect(unknown.stderr.hasPrefix("error: unknown revision 'nope'"))
+            let symmetric = try world.orgsync(["plan", "main...pr"])
+            #expect(symmetric.status == 2)
+            #expect(symmetric.stderr == "error: 'main...pr' is a symmetric difference; use A..B, the commits of B that are not in A\n")
+        }
+    }
+
     @Test func approvalsCheckExitsOneUntilEveryRuleIsMet() throws {
         try ReviewWorld.withPullRequest { world in
             let missing = try world.orgsync(["approvals", "check", "--range", "main..pr", "--approved-by", "@benokafor", "@carl-nguyen", "bea@nowhere.example"])
