@@ -28,10 +28,17 @@ public struct ApprovalVerdict: Sendable {
 }
 
 extension Policy {
-    /// The rules `changes` meets, in the policy's order. A rule applies when any of its conditions holds.
+    /// The rules `changes` meets, in the policy's order. A rule applies when any of its conditions holds,
+    /// and also when the change alters who may approve under it: a member with one of its `from` roles
+    /// (before or after) added, removed, given another role, email, GitHub handle or signing keys.
+    /// Otherwise one change could hand a role's approvals to someone, and the next use them unchecked.
     public func requirements(for changes: OrgChanges) -> [ApprovalRequirement] {
         approvals.compactMap { rule in
-            let reasons = rule.when.reasons(changes)
+            var reasons = rule.when.reasons(changes)
+            for change in changes.changes where change.approverRoles.contains(where: rule.from.contains) {
+                let reason = "a change to who may approve (\(Self.roles(rule.from))): \(change.summary)"
+                if !reasons.contains(where: { $0.hasSuffix(": " + change.summary) }) { reasons.append(reason) }
+            }
             return reasons.isEmpty ? nil : ApprovalRequirement(rule: rule, reasons: reasons)
         }
     }
@@ -39,8 +46,8 @@ extension Policy {
     /// Checks the approvals of a change against every rule it meets.
     ///
     /// `org` is the organization the change starts from: who is a member, and with which role, is read
-    /// there, so a change cannot make its own approvers. `authors` are the emails of everyone who wrote a
-    /// commit of the change; they never approve it. Each approver is an email or `@handle` (a member's
+    /// there, so a change cannot make its own approvers. `authors` are the emails of everyone who wrote
+    /// (or committed) a commit of the change; they never approve it. Each approver is an email or `@handle` (a member's
     /// `github`), and one member counts once per rule however many ways they are named.
     public func check(_ changes: OrgChanges, in org: Organization, authors: [String], approvers: [String]) -> [ApprovalVerdict] {
         let authorEmails = Set(authors.map { $0.lowercased() })

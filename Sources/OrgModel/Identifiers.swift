@@ -64,3 +64,20 @@ public enum IdentifierKind: String, Sendable, CaseIterable {
         return byte != 73 && byte != 76 && byte != 79 && byte != 85 // I L O U
     }
 }
+
+extension String {
+    /// The text with control characters (newlines, escapes) written as `\u{1B}`, so repository text shown
+    /// on a terminal or in a comment cannot forge lines or colors.
+    public var printable: String {
+        guard unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return self }
+        var out = ""
+        for scalar in unicodeScalars {
+            if scalar.properties.generalCategory == .control {
+                out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+}

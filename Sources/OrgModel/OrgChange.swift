@@ -60,6 +60,9 @@ public struct OrgChange: Sendable, Equatable {
     public var workspaces: [String]
     /// Whether it makes someone an owner, takes the role away, or changes an owner's identity (G2 `ownerChange`).
     public var changesOwners: Bool
+    /// For a change to who a member is (added, removed, role, email, GitHub handle, signing keys): the
+    /// member's org roles before and after. Such a change alters who may approve under those roles.
+    public var approverRoles: [OrgRole] = []
     /// The ledger event it is, for credit changes.
     public var event: LedgerEvent?
     /// Where it is written, in the later state (or the file it was removed from).
@@ -69,7 +72,7 @@ public struct OrgChange: Sendable, Equatable {
 
     init(_ kind: Kind, _ summary: String, workspaces: [String] = [], at location: SourceLocation, fields: [String: JSONValue] = [:]) {
         self.kind = kind
-        self.summary = summary
+        self.summary = summary.printable
         self.workspaces = workspaces
         self.changesOwners = false
         self.location = location
@@ -407,8 +410,12 @@ private struct ChangeReader {
             }
             fields["field"] = .string(field)
             item = OrgChange(.memberChanged, text, at: location, fields: fields)
-            // Who an owner is follows the email (T4): changing it hands the role to someone else.
-            item.changesOwners = (field == "email" || field == "signingKeys") && (wasOwner || member?.role == .owner)
+            // Who an owner is follows the email (T4) and, for approvals, the GitHub handle: changing either
+            // hands the role to someone else.
+            item.changesOwners = ["email", "github", "signingKeys"].contains(field) && (wasOwner || member?.role == .owner)
+        }
+        if field != "name" {
+            item.approverRoles = Array(Set([before?.member(id)?.role, after.member(id)?.role].compactMap { $0 })).sorted()
         }
         return item
     }

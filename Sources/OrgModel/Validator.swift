@@ -161,6 +161,16 @@ public enum Validator {
                 emails[key] = member
             }
         }
+        var handles: [String: Member] = [:]
+        for member in org.members where member.isActive {
+            guard let handle = member.github?.lowercased() else { continue }
+            if let other = handles[handle] {
+                out.append(.error(.duplicate, "github handle '\(member.github ?? "")' is also the handle of member '\(other.id)'; handles name approvers, so they are unique, ignoring case",
+                                  at: member.source["github"], notes: [.init("the other member", at: other.source["github"])]))
+            } else {
+                handles[handle] = member
+            }
+        }
         for member in org.members {
             if let removal = member.removed, let problem = memberReference(removal.by, org, what: "removed.by", at: member.source["removed.by"]) {
                 out.append(problem)

@@ -2,7 +2,6 @@ import Foundation
 import GitKit
 import OrgModel
 
-/// A workspace balance an operation changed.
 /// What an operation did, or would do with `--dry-run`.
 public struct OperationOutcome: Sendable {
     public var edit: Edit

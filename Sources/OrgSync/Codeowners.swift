@@ -7,7 +7,7 @@ import OrgModel
 /// - `org.yaml`, `providers.yaml`, `members/`: the owners;
 /// - `ledger/`: the owners and billing;
 /// - `workspaces/`: the owners and admins, who may change any workspace;
-/// - each workspace's file: its workspace admins, when it has some with a handle.
+/// - each workspace's file: its workspace admins, when it has some with a handle, and the owners.
 ///
 /// Members are listed by their `github` handle; active members without one cannot be listed and are named
 /// in a comment, so nobody wonders why a reviewer is missing.
@@ -51,8 +51,11 @@ public struct Codeowners: Sendable {
             guard !admins.isEmpty else { continue }
             let listed = handles(admins) { _ in "admin of '\(workspace.id)'" }
             guard !listed.isEmpty else { continue }
-            lines.append("# '\(workspace.id)': its workspace admins.")
-            lines.append("\(root)\(workspace.source.path) \(listed.joined(separator: " "))")
+            // The owners stay on the line: a later line replaces the earlier ones, and a workspace's only
+            // admin could not otherwise get a code-owner review of their own change.
+            let owners = handles(role(.owner)).filter { !listed.contains($0) }
+            lines.append("# '\(workspace.id)': its workspace admins, and the owners.")
+            lines.append("\(root)\(workspace.source.path) \((listed + owners).joined(separator: " "))")
         }
         let described = unlisted.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value.joined(separator: ", ")))" }
         if !described.isEmpty {

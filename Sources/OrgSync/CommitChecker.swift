@@ -113,7 +113,7 @@ public final class CommitChecker {
 
     /// For a merge, the state at the merge base of all its parents; nil for other commits, and for parents
     /// with no common history.
-    private func mergeBase(of parents: [ObjectID]) throws(OrgSyncError) -> OrgState? {
+    func mergeBase(of parents: [ObjectID]) throws(OrgSyncError) -> OrgState? {
         guard parents.count > 1 else { return nil }
         var base: ObjectID? = parents[0]
         for parent in parents.dropFirst() {

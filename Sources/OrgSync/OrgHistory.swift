@@ -37,11 +37,7 @@ public enum OrgHistory {
             var parents: [OrgState] = []
             for parent in commit.parents { parents.append(try checker.state(at: parent)) }
             let state = try checker.state(at: id)
-            var base: OrgState?
-            if commit.parents.count > 1 {
-                let baseID = try gitCall("cannot find a merge base") { try repository.mergeBase(commit.parents[0], commit.parents[1]) }
-                base = try baseID.map { id throws(OrgSyncError) in try checker.state(at: id) }
-            }
+            let base = try checker.mergeBase(of: commit.parents)
             let changes = OrgChanges(parents: parents, base: base, result: state)
             guard !changes.changes.isEmpty else { continue }
             let rights = parents.first(where: \.snapshot.hasOrganizationFiles) ?? state
@@ -82,10 +78,11 @@ extension StateReader {
         throw OrgSyncError(.refused, "there is no commit at or before \(instant) on the current branch\(first)")
     }
 
-    /// The instant a date or time names, or nil when `text` is not one.
-    static func instant(_ text: String) -> Timestamp? {
+    /// The instant a date or time names, or nil when `text` is not one. A date alone is the end of that
+    /// day in UTC, or with `startOfDay` its beginning.
+    public static func instant(_ text: String, startOfDay: Bool = false) -> Timestamp? {
         if let time = try? Timestamp(parsing: text) { return time }
-        guard text.utf8.count == 10, let day = try? Timestamp(parsing: text + "T23:59:59Z") else { return nil }
+        guard text.utf8.count == 10, let day = try? Timestamp(parsing: text + (startOfDay ? "T00:00:00Z" : "T23:59:59Z")) else { return nil }
         return day
     }
 }

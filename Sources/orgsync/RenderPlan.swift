@@ -1,3 +1,4 @@
+import Foundation
 import OrgModel
 import OrgSync
 
@@ -10,6 +11,7 @@ enum RenderPlan {
 
     static func text(_ plan: ChangePlan, color: Bool) -> String {
         var out = Terminal.bold("Plan for \(plan.title)", color: color) + ": " + header(plan) + "\n"
+        if let note = movedNote(plan) { out += "Note: \(note).\n" }
         if plan.changes.changes.isEmpty { out += "\nNo change to the organization.\n" }
         for section in OrgChange.Section.allCases {
             let items = plan.changes.changes.filter { $0.kind.section == section }
@@ -52,6 +54,16 @@ enum RenderPlan {
         return "mode: \(plan.modeBefore?.rawValue ?? "none") → \(after.rawValue)"
     }
 
+    private static func rulesAt(_ plan: ChangePlan) -> String {
+        plan.rulesAt.map { String($0.hex.prefix(7)) } ?? "the change itself"
+    }
+
+    /// What a plan of a branch behind its target cannot show.
+    private static func movedNote(_ plan: ChangePlan) -> String? {
+        guard let target = plan.movedTarget, let base = plan.base else { return nil }
+        return "the branch it goes into (\(target.hex.prefix(7))) has moved on since this change left it at \(base.hex.prefix(7)): the balances and violations are of the change alone; merge that branch into it to see them as they will be"
+    }
+
     /// The change with its maker, when the data names one: "carl moved 600 credits from 'a' to 'b'".
     static func sentence(_ change: OrgChange) -> String {
         (change.by.map { $0 + " " } ?? "") + change.summary
@@ -84,7 +96,7 @@ enum RenderPlan {
 
     /// The approvals part of a plan.
     private static func approvalsSection(_ plan: ChangePlan, color: Bool) -> String {
-        var out = Terminal.bold("Approvals", color: color) + " (policy.approvals at \(plan.base.map { String($0.hex.prefix(7)) } ?? "the change itself"))\n"
+        var out = Terminal.bold("Approvals", color: color) + " (policy.approvals at \(rulesAt(plan)))\n"
         if plan.approvals.isEmpty { return out + "  none required: no rule of the policy applies\n" }
         for verdict in plan.approvals { out += rule(verdict, color: color) }
         return out
@@ -110,7 +122,7 @@ enum RenderPlan {
 
     /// `orgsync approvals check`.
     static func approvalsText(_ plan: ChangePlan, color: Bool) -> String {
-        var out = "Approvals for \(plan.title), by the rules of org.yaml at \(plan.base.map { String($0.hex.prefix(7)) } ?? "the change itself")"
+        var out = "Approvals for \(plan.title), by the rules of org.yaml at \(rulesAt(plan))"
         out += "; authors: \(plan.authors.isEmpty ? "none" : plan.authors.joined(separator: ", "))\n"
         if plan.approvals.isEmpty { return out + "No rule of the policy applies to this change: no approval is required.\n" }
         for verdict in plan.approvals { out += rule(verdict, color: color) }
@@ -134,9 +146,10 @@ enum RenderPlan {
             if text.utf8.count <= markdownLimit { return text }
         }
         // Unreachable in practice: every list is cut to nothing above. Keep the promise anyway.
-        var text = markdown(plan, limit: 0)
-        while text.utf8.count > markdownLimit - 100 { text.removeLast(text.count / 10 + 1) }
-        return text + "\n\n_The plan was cut to fit a comment; run `orgsync plan` for all of it._\n"
+        var lines = markdown(plan, limit: 0).split(separator: "\n", omittingEmptySubsequences: false)
+        var size = lines.reduce(0) { $0 + $1.utf8.count + 1 }
+        while size > markdownLimit - 100, let last = lines.popLast() { size -= last.utf8.count + 1 }
+        return lines.joined(separator: "\n") + "\n\n_The plan was cut to fit a comment; run `orgsync plan` for all of it._\n"
     }
 
     static func markdown(_ plan: ChangePlan, limit: Int?) -> String {
@@ -153,6 +166,7 @@ enum RenderPlan {
         let unmet = plan.unmetApprovals.count
         facts.append(plan.approvals.isEmpty ? "no approval required" : unmet == 0 ? "approvals complete" : "**\(unmet) of \(Render.plural(plan.approvals.count, "approval rule")) unmet**")
         out += facts.joined(separator: " · ") + "\n"
+        if let note = movedNote(plan) { out += "\n> **Note:** \(note).\n" }
         if limit != nil { out += "\n> This plan is long, so its lists are cut to fit a comment. `orgsync plan \(plan.title.replacingOccurrences(of: "`", with: ""))` shows all of it.\n" }
         if plan.changes.changes.isEmpty { out += "\nNo change to the organization.\n" }
 
@@ -188,11 +202,14 @@ enum RenderPlan {
             out += list(lines)
         }
         out += "\n#### Approvals\n\n"
-        out += "By the rules of `policy.approvals` in `org.yaml` at " + (plan.base.map { code(String($0.hex.prefix(7))) } ?? "the change itself") + ".\n\n"
+        out += "By the rules of `policy.approvals` in `org.yaml` at " + code(rulesAt(plan)) + ".\n\n"
         if plan.approvals.isEmpty {
             out += "None required: no rule applies.\n"
         } else {
-            for verdict in plan.approvals {
+            // Unmet rules first when the list is cut: they are what the reviewer must act on.
+            let ordered = limit == nil ? plan.approvals : plan.unmetApprovals + plan.approvals.filter(\.isMet)
+            let shownRules = limit.map { Array(ordered.prefix(max($0, 3))) } ?? ordered
+            for verdict in shownRules {
                 let rule = verdict.rule
                 let status = verdict.isMet ? "met" : "**needs \(verdict.missing) more**"
                 out += "- **\(escape(rule.name))**: \(rule.require) from \(Policy.roles(rule.from)); \(status)"
@@ -207,6 +224,9 @@ enum RenderPlan {
                     let shown = limit.map { Array(names.prefix(max($0, 5))) } ?? names
                     out += "  - can approve: " + (names.isEmpty ? "nobody" : shown.joined(separator: ", ") + (shown.count < names.count ? " and \(names.count - shown.count) more" : "")) + "\n"
                 }
+            }
+            if shownRules.count < ordered.count {
+                out += "- _… and \(ordered.count - shownRules.count) more rules; `orgsync approvals check` lists them all_\n"
             }
         }
         return out
@@ -243,15 +263,16 @@ enum RenderPlan {
         var out = ""
         for character in text {
             switch character {
-            case "\\", "`", "*", "_", "[", "]", "#", "|", "~", "!": out += "\\" + String(character)
+            case "\\", "`", "*", "_", "[", "]", "|", "~", "!": out += "\\" + String(character)
             case "<": out += "&lt;"
             case ">": out += "&gt;"
-            case "@": out += "&#64;"
+            case "@", "#": out += String(character) + "\u{2060}" // no mention, no issue link
             case "\n", "\r": out += " "
             default: out.append(character)
             }
         }
-        return out
+        // No bare links either: GitHub links https://… and www.… in plain text.
+        return out.replacingOccurrences(of: "://", with: ":\u{2060}//").replacingOccurrences(of: "www.", with: "www\u{2060}.", options: .caseInsensitive)
     }
 
     // MARK: JSON
@@ -261,6 +282,8 @@ enum RenderPlan {
             "range": .string(plan.title),
             "base": plan.base.map { .string($0.hex) } ?? .null,
             "head": plan.head.map { .string($0.hex) } ?? .null,
+            "rulesAt": plan.rulesAt.map { .string($0.hex) } ?? .null,
+            "movedTarget": plan.movedTarget.map { .string($0.hex) } ?? .null,
             "authors": .array(plan.authors.map(JSONValue.string)),
             "commits": .array(plan.commits.map(Render.json)),
             "valid": .bool(plan.violations.isEmpty),
@@ -323,7 +346,7 @@ enum RenderPlan {
             let who = entry.author.map { "\($0) <\(commit.author.email)>" } ?? "<\(commit.author.email)> (not a member)"
             out += Terminal.bold(String(commit.id.hex.prefix(7)), color: color) + " \(Timestamp(seconds: commit.committer.time)) \(who)"
             out += commit.parents.count > 1 ? " merge: " : ": "
-            out += commit.summary + "\n"
+            out += commit.summary.printable + "\n"
             if let created = entry.created, entry.changes.createsOrganization {
                 let name = entry.changes.changes.first { $0.kind == .orgChanged }?.summary ?? "created the organization"
                 out += "    \(name): \(Render.plural(created.workspaces, "workspace")), \(Render.plural(created.members, "member")), "

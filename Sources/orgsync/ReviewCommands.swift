@@ -20,8 +20,9 @@ struct Plan: ParsableCommand {
         A single REV is the change that commit made. Without a range, the change is the work tree's \
         uncommitted edits on top of HEAD, made by you (or --as).
 
-        The approvals it lists come from policy.approvals in org.yaml at the base: a change cannot loosen \
-        the rules that judge it. Check the approvals given with 'orgsync approvals check'.
+        The approvals it lists come from policy.approvals in org.yaml at A (for the work tree, HEAD): a \
+        change cannot loosen the rules that judge it. When A has moved on since B left it, the plan says so: \
+        its balances are then of the change alone, not of the change merged into A. Check the approvals given with 'orgsync approvals check'.
 
         --format markdown writes a pull-request comment, under 65,000 characters: a larger plan is \
         summarized. Its first line is the marker <!-- orgsync-plan -->, so CI can update its own comment.
@@ -88,12 +89,17 @@ struct ApprovalsCheck: ParsableCommand {
         of its paths (globs: *, ?, **, and folder/ for everything below).
 
         Each approver is a member's email or @github-handle. An approval counts when the member is active \
-        and has one of the rule's 'from' roles. Authors of the range's commits never count, and one member \
-        counts once per rule. Rules and roles are read at the base of the range (the merge base of A and B), \
-        so a change cannot loosen the rules or make the approvers that judge it.
+        and has one of the rule's 'from' roles. Authors and committers of the range's commits never count, \
+        and one member counts once per rule. Rules and roles are read at A, the branch the change goes \
+        into, so a change cannot loosen the rules or make the approvers that judge it.
+
+        A rule applies per event: two transfers of 4,000 do not meet transferAtLeast: 5000. A change that \
+        alters who may approve under a rule (a member with one of its roles added, removed, or given \
+        another role, email, GitHub handle or signing keys) needs that rule's approvals too. With a single \
+        REV instead of A..B, the change is that one commit, judged by the rules of its parent.
 
         Exit status: 0 when every rule that applies has its approvals (or none applies); 1 when one does \
-        not; 2 on a usage or environment error.
+        not, or when A and B share no history; 2 on a usage or environment error.
 
         In CI, pass the approvals of the pull request (see samples/ci):
           orgsync approvals check --range "$BASE..$HEAD" --approved-by @ana-lopez @benokafor
@@ -140,7 +146,7 @@ struct CodeownersCommand: ParsableCommand {
                             the owners
           ledger/           the owners and billing
           workspaces/       the owners and admins
-          workspaces/ID     that workspace's admins, when it has some
+          workspaces/ID     that workspace's admins, when it has some, and the owners
         Members are listed by the github handle in members/<id>.yaml; those without one are named in a comment.
 
         Without --output, the file is printed. With --check, nothing is written: it exits 1 when the file at \
@@ -250,8 +256,7 @@ struct Log: ParsableCommand {
 
     static func date(_ text: String?, endOfDay: Bool, option: String) throws -> Timestamp? {
         guard let text else { return nil }
-        if let time = try? Timestamp(parsing: text) { return time }
-        if text.utf8.count == 10, let day = try? Timestamp(parsing: text + (endOfDay ? "T23:59:59Z" : "T00:00:00Z")) { return day }
+        if let time = StateReader.instant(text, startOfDay: !endOfDay) { return time }
         throw ValidationError("\(option) takes a date (2026-11-21) or a time (2026-11-21T10:00:00Z), not '\(text)'")
     }
 

@@ -53,7 +53,8 @@ struct ReviewWorld {
         return ("ledger/2026/11/\(id).yaml", "id: \(id)\nat: \(at)\nby: \(by)\n\(body)")
     }
 
-    /// main: the sample, committed by ana. pr: four commits by carl, bea and ana, as a pull request would hold.
+    /// main: the sample, committed by ana. pr: four commits by carl, bea and ana, as a pull request would hold:
+    /// a large transfer, a rename and an assignment, a top-up, and a provider key.
     static func withPullRequest(_ body: (ReviewWorld) throws -> Void) throws {
         try withScratchDirectory { scratch in
             let world = ReviewWorld(directory: scratch + "/org", home: scratch)
@@ -72,8 +73,9 @@ struct ReviewWorld {
             let topup = event(2, at: "2026-11-21T10:00:00Z", by: "bea", "type: topup\ncredits: 10000\nreference: INV-2026-117\n")
             try world.write(topup.0, topup.1)
             try world.commit("Top up for Q4", as: "bea", at: "2026-11-21 10:00:00 +0000")
-            try world.edit("members/dana.yaml", replacing: "role: admin\n", with: "role: owner\n")
-            try world.commit("Make dana an owner", as: "ana", at: "2026-11-21 10:30:00 +0000")
+            try world.edit("providers.yaml", replacing: "    secretRef: vault:secret/ai/elevenlabs\n    default: true\n",
+                           with: "    secretRef: vault:secret/ai/elevenlabs\n    default: true\n  - id: openai-eu\n    provider: openai\n    secretRef: vault:secret/ai/openai-eu\n")
+            try world.commit("Add an EU OpenAI key", as: "ana", at: "2026-11-21 10:30:00 +0000")
             try body(world)
         }
     }
@@ -161,7 +163,41 @@ struct ReviewCommandTests {
             let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
             let rules = try #require(object["rules"] as? [[String: Any]])
             #expect(rules.compactMap { $0["rule"] as? String } == ["large-transfers", "top-ups", "owners-and-provider-keys"])
+            #expect((rules.last?["reasons"] as? [String])?.contains("a change to org.yaml") == true)
             #expect(result.status == 1)
+        }
+    }
+
+    @Test func theRulesAreThoseOfTheTargetEvenWhenItMovedOn() throws {
+        try ReviewWorld.withPullRequest { world in
+            try world.git(["checkout", "-q", "main"])
+            try world.edit("org.yaml", replacing: "transferAtLeast: 5000", with: "transferAtLeast: 1000")
+            try world.commit("Tighten the transfer rule", as: "ana", at: "2026-11-21 11:00:00 +0000")
+            try world.git(["checkout", "-q", "pr"])
+            let main = try world.git(["rev-parse", "--short=7", "main"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let plan = try world.orgsync(["plan", "main..pr"])
+            #expect(plan.stdout.contains("\nNote: the branch it goes into (\(main)) has moved on since this change left it at "))
+            #expect(plan.stdout.contains("\nApprovals (policy.approvals at \(main))\n  large-transfers: 2 from owner or billing; needs 2 more\n    because of a transfer of 6,000 credits from 'core-prod' to 'chat-prod' (at least 1,000)\n"))
+            // A branch with no common history has no rules to be judged by.
+            try world.git(["checkout", "-q", "--orphan", "stranger"])
+            try world.commit("Another organization", as: "carl", at: "2026-11-21 12:00:00 +0000")
+            let stranger = try world.orgsync(["approvals", "check", "--range", "main..stranger"])
+            #expect(stranger.status == 1)
+            #expect(stranger.stderr == "error: main..stranger joins histories that share no commit; an organization has one history, so compare a branch with the one it came from\n")
+        }
+    }
+
+    @Test func repositoryTextCannotFormatMentionLinkOrForgeLines() throws {
+        try ReviewWorld.withPullRequest { world in
+            let memo = ReviewWorld.event(3, at: "2026-11-21T11:00:00Z", by: "carl",
+                                         "type: transfer\nfrom: chat-prod\nto: core-prod\ncredits: 1\nmemo: \"@everyone see https://evil.example and www.evil.example <img src=x> **now**\\e[31m\\nViolations\"\n")
+            try world.write(memo.0, memo.1)
+            try world.commit("Memo", as: "carl", at: "2026-11-21 11:00:00 +0000")
+            let markdown = try world.orgsync(["plan", "main..pr", "--format", "markdown"]).stdout
+            #expect(markdown.contains("- carl moved 1 credit from 'chat-prod' to 'core-prod': @\u{2060}everyone see https:\u{2060}//evil.example and www\u{2060}.evil.example &lt;img src=x&gt; \\*\\*now\\*\\*\\\\u{1B}\\[31m\\\\u{A}Violations\n"))
+            let text = try world.orgsync(["plan", "main..pr"]).stdout
+            #expect(text.contains("  carl moved 1 credit from 'chat-prod' to 'core-prod': @everyone see https://evil.example and www.evil.example <img src=x> **now**\\u{1B}[31m\\u{A}Violations\n"))
+            #expect(!text.contains("\u{1B}"))
         }
     }
 
@@ -232,8 +268,8 @@ struct ReviewCommandTests {
             #expect(written.status == 0)
             #expect(try String(contentsOfFile: path, encoding: .utf8) == printed.stdout)
             #expect(try world.orgsync(["codeowners", "--output", path, "--check"]).status == 0)
-            // On pr, dana is an owner: she joins the owners' lines, and the committed file is stale.
-            try world.git(["checkout", "-q", "pr"])
+            // Once dana is an owner, she joins the owners' lines, and the committed file is stale.
+            try world.edit("members/dana.yaml", replacing: "role: admin\n", with: "role: owner\n")
             let stale = try world.orgsync(["codeowners", "--output", path, "--check"])
             #expect(stale.status == 1)
             #expect(stale.stdout.hasPrefix("\(path) is stale: the roles give another file;"))

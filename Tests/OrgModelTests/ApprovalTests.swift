@@ -126,6 +126,30 @@ struct ApprovalTests {
         #expect(Self.check(added, approvers: [])["owners"]?.requirement.reasons == ["an owner change: added member 'fe' (fe@acme.example) as owner"])
     }
 
+    @Test func changingWhoMayApproveNeedsThatRulesApprovals() throws {
+        // bi's handle decides who '@handle' approvals name: an admin cannot hand them to someone else unseen.
+        let handle = Self.changes([]) { $0["members/bi.yaml"] = "id: bi\nemail: bi@acme.example\nrole: billing\ngithub: di-alt\n" }
+        let verdicts = Self.check(handle, approvers: [])
+        #expect(verdicts["large-transfers"]?.requirement.reasons == ["a change to who may approve (owner or billing): changed the GitHub handle of 'bi' from none to 'di-alt'"])
+        #expect(verdicts["top-ups"] == nil)
+        // A new billing member is a new approver of large transfers.
+        let added = Self.changes([]) { $0["members/fe.yaml"] = "id: fe\nemail: fe@acme.example\nrole: billing\n" }
+        #expect(Self.check(added, approvers: []).keys.sorted() == ["large-transfers"])
+        // Promoting to owner changes the approvers of every owner rule, and is an owner change.
+        let promoted = Self.changes([]) { $0["members/di.yaml"] = "id: di\nemail: di@acme.example\nrole: owner\ngithub: di\n" }
+        #expect(Self.check(promoted, approvers: []).keys.sorted() == ["config", "large-transfers", "owners", "top-ups"])
+        // A display name is not who someone is.
+        let renamed = Self.changes([]) { $0["members/bi.yaml"] = "id: bi\nemail: bi@acme.example\nname: Bi\nrole: billing\n" }
+        #expect(Self.check(renamed, approvers: []).isEmpty)
+    }
+
+    @Test func twoMembersCannotShareAHandle() {
+        var files = Self.base()
+        files["members/bi.yaml"] = "id: bi\nemail: bi@acme.example\nrole: billing\ngithub: cydev\n"
+        let report = Validator.validate(Snapshot(files: files))
+        #expect(report.diagnostics.map(\.message) == ["github handle 'CyDev' is also the handle of member 'bi'; handles name approvers, so they are unique, ignoring case"])
+    }
+
     @Test func pathsMatchTheFilesTheChangeTouches() throws {
         let renamed = Self.changes([]) { $0["workspaces/b.yaml"] = "id: b\nname: Team Bee\n" }
         let verdict = try #require(Self.check(renamed, approvers: ["@di"])["config"])
