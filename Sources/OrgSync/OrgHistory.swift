@@ -17,9 +17,8 @@ public struct LogEntry: Sendable {
 public enum OrgHistory {
     /// The commits of `range` (a revision, or `A..B`; default HEAD), newest first, with what each changed.
     /// Commits that change nothing in the organization are left out, as are those outside `since...until`
-    /// (commit time). At most `limit` entries are returned.
-    public static func log(_ range: String?, in reader: StateReader, since: Timestamp? = nil, until: Timestamp? = nil,
-                           limit: Int? = nil) throws(OrgSyncError) -> [LogEntry] {
+    /// (commit time).
+    public static func log(_ range: String?, in reader: StateReader, since: Timestamp? = nil, until: Timestamp? = nil) throws(OrgSyncError) -> [LogEntry] {
         let repository = try reader.repository()
         guard try gitCall("cannot read HEAD", { try repository.headCommit() }) != nil || range != nil else { return [] }
         let checker = CommitChecker(repository: repository, prefix: reader.prefix(in: repository))
@@ -49,7 +48,6 @@ public enum OrgHistory {
             entries.append(entry)
         }
         entries.reverse()
-        if let limit { entries = Array(entries.prefix(limit)) }
         return entries
     }
 }

@@ -268,9 +268,10 @@ struct Log: ParsableCommand {
 
     func run() throws {
         try Terminal.run(format: output.format) { () throws(OrgSyncError) in
-            let since = try? Self.date(self.since, endOfDay: false, option: "--since")
-            let until = try? Self.date(self.until, endOfDay: true, option: "--until")
-            var entries = try OrgHistory.log(range, in: StateReader(directory: repository.repo), since: since ?? nil, until: until ?? nil)
+            // Both were checked in validate(), so they parse here.
+            let since = self.since.flatMap { StateReader.instant($0, startOfDay: true) }
+            let until = self.until.flatMap { StateReader.instant($0) }
+            var entries = try OrgHistory.log(range, in: StateReader(directory: repository.repo), since: since, until: until)
             if let workspace {
                 entries = entries.compactMap { entry in
                     var entry = entry
