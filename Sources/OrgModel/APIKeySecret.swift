@@ -82,22 +82,34 @@ public enum KeyVerdict: Equatable, Sendable {
     }
 }
 
-extension Organization {
-    /// Which workspace `secret` belongs to at `now`. The secret's hash is compared with every stored hash in
-    /// constant time, without stopping at a match, so timing tells nothing about which keys exist.
+/// Every live workspace's API keys by their hash, for answering "whose key is this?" in constant time (R15).
+///
+/// A lookup hashes the secret and finds the key by its SHA-256 digest: the time it takes does not depend on
+/// how many keys there are, and since a digest cannot be chosen, it tells nothing about which keys exist.
+public struct KeyIndex: Sendable {
+    private var keys: [String: (workspace: String, key: APIKey)] = [:]
+
+    public init(_ org: Organization) {
+        for workspace in org.workspaces where !workspace.isDeleted {
+            for key in workspace.keys { keys[key.hash] = (workspace.id, key) }
+        }
+    }
+
+    /// Which workspace `secret` belongs to at `now`.
     public func verify(secret: String, at now: Timestamp) -> KeyVerdict {
         let hash = APIKeySecret.hash(of: secret)
-        var found: (Workspace, APIKey)?
-        for workspace in workspaces where !workspace.isDeleted {
-            for key in workspace.keys where APIKeySecret.constantTimeEquals(key.hash, hash) {
-                found = (workspace, key)
-            }
-        }
-        guard let (workspace, key) = found else { return .invalid }
+        guard let (workspace, key) = keys[hash], APIKeySecret.constantTimeEquals(key.hash, hash) else { return .invalid }
         switch key.status(at: now) {
-        case .revoked: return .revoked(workspace: workspace.id, key: key.id, at: key.revokedAt ?? now)
-        case .expired: return .expired(workspace: workspace.id, key: key.id, at: key.expiresAt ?? now)
-        case .active: return .valid(workspace: workspace.id, key: key.id)
+        case .revoked: return .revoked(workspace: workspace, key: key.id, at: key.revokedAt ?? now)
+        case .expired: return .expired(workspace: workspace, key: key.id, at: key.expiresAt ?? now)
+        case .active: return .valid(workspace: workspace, key: key.id)
         }
+    }
+}
+
+extension Organization {
+    /// Which workspace `secret` belongs to at `now`.
+    public func verify(secret: String, at now: Timestamp) -> KeyVerdict {
+        KeyIndex(self).verify(secret: secret, at: now)
     }
 }

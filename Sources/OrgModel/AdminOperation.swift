@@ -29,6 +29,21 @@ public enum AdminOperation: Hashable, Sendable {
     case pinProvider(workspace: String, key: String)
     /// Stops a workspace from using a provider key (R14).
     case disableProvider(workspace: String, key: String)
+    /// Appends usage records (U1, U2) to `writer`'s usage files, one per workspace and day (F6); the
+    /// acting member's id names them when `writer` is nil.
+    case recordUsage(records: [UsageRecord], writer: String?, source: UsageSource)
+
+    /// Where usage records come from, which decides how they are charged.
+    public enum UsageSource: Hashable, Sendable {
+        /// `orgsync usage record`: a charge made now, refused when blocked (`ChargePolicy.live`).
+        case record
+        /// `orgsync usage import`: usage that already happened (`ChargePolicy.recorded`).
+        case `import`
+        /// A gateway's flush of the charges it made in memory, each already checked (`ChargePolicy.recorded`).
+        case gateway
+
+        var policy: ChargePolicy { self == .record ? .live : .recorded }
+    }
 
     /// A member's assignment requested by `member add --workspace WS[:ROLE]`.
     public struct WorkspaceAssignment: Hashable, Sendable {
@@ -41,7 +56,10 @@ public enum AdminOperation: Hashable, Sendable {
     }
 
     /// The command that makes the operation, for messages: `orgsync workspace create`.
-    public var command: String { "orgsync " + name.split(separator: "-").joined(separator: " ") }
+    public var command: String {
+        if case .recordUsage(_, _, .gateway) = self { return "the gateway's flush" }
+        return "orgsync " + name.split(separator: "-").joined(separator: " ")
+    }
 
     /// The operation's name, as in the CLI and the `Orgsync-Operation` commit trailer: `transfer`, `workspace-create`.
     public var name: String {
@@ -62,6 +80,9 @@ public enum AdminOperation: Hashable, Sendable {
         case .addProvider: return "provider-add"
         case .pinProvider: return "provider-pin"
         case .disableProvider: return "provider-disable"
+        case .recordUsage(_, _, .import): return "usage-import"
+        case .recordUsage(_, _, .gateway): return "usage-flush"
+        case .recordUsage: return "usage-record"
         }
     }
 }
@@ -110,7 +131,12 @@ public struct Edit: Sendable {
 /// Why an operation cannot be built, and what to do instead.
 public struct OperationRefusal: Error, Sendable, CustomStringConvertible {
     public var message: String
-    public init(_ message: String) { self.message = message }
+    /// Whether a charge was blocked by a balance or a cap (R8, U4), rather than refused as wrong.
+    public var isBlocked = false
+    public init(_ message: String, isBlocked: Bool = false) {
+        self.message = message
+        self.isBlocked = isBlocked
+    }
     public var description: String { message }
 }
 
@@ -347,7 +373,66 @@ private struct Planner {
             workspace.providers.disabled.append(keyID)
             write(workspace, in: &edit)
             return edit
+
+        case .recordUsage(let records, let writer, let source):
+            return try recordUsage(records, writer: writer, source: source, operation)
         }
+    }
+
+    // MARK: U1, U2
+
+    private func recordUsage(_ records: [UsageRecord], writer: String?, source: AdminOperation.UsageSource,
+                             _ operation: AdminOperation) throws(OperationRefusal) -> Edit {
+        let writer = writer ?? actor.id
+        guard IdentifierKind.slug.matches(writer) else {
+            throw OperationRefusal("writer '\(writer)' is not valid: use \(IdentifierKind.slug.pattern); it names the usage files this writer appends to (F6)")
+        }
+        guard !records.isEmpty else { throw OperationRefusal("there are no usage records to record") }
+        guard var book = ChargeBook(org, replay: try replayed()) else {
+            throw OperationRefusal("the ledger does not replay, so balances are unknown; fix it first (orgsync validate --rev HEAD)")
+        }
+        // Charged in replay order, so each one sees the balance the ones before it left.
+        let ordered = records.sorted { $0.at != $1.at ? $0.at < $1.at : $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
+        var lines: [String: [String]] = [:]
+        var alerts: [CapStatus] = []
+        var total = Credits.zero
+        for record in ordered {
+            do throws(ChargeError) {
+                alerts += try book.charge(record, policy: source.policy).alerts
+            } catch {
+                if case .blocked = error { throw OperationRefusal(error.description, isBlocked: true) }
+                throw OperationRefusal(records.count == 1 ? error.description : "usage record '\(record.id)': \(error.description)")
+            }
+            do throws(CreditsError) {
+                total = try total.adding(record.credits)
+            } catch {
+                throw OperationRefusal("the records total more credits than the ledger can hold: \(error)")
+            }
+            let (year, month, day) = record.at.date
+            let path = UsageFilePath(workspace: record.workspace, year: year, month: month, day: day, writer: writer).path
+            lines[path, default: []].append(record.jsonLine)
+        }
+        let workspaces = Set(records.map(\.workspace))
+        let summary: String
+        if let record = records.first, records.count == 1 {
+            summary = "Record \(record.credits.amount) of \(record.tool.rawValue) by '\(record.member)' in '\(record.workspace)'"
+        } else {
+            let verb = source == .import ? "Import" : "Record"
+            let place = workspaces.count == 1 ? "'\(workspaces.first ?? "")'" : "\(workspaces.count) workspaces"
+            summary = "\(verb) \(records.count) usage records (\(total.amount)) in \(place)"
+        }
+        var edit = Edit(operation, summary: summary)
+        for (path, added) in lines {
+            var bytes = state.snapshot.entries[path]?.bytes ?? []
+            if let last = bytes.last, last != 0x0A { bytes.append(0x0A) }
+            for line in added { bytes += Array(line.utf8) + [0x0A] }
+            edit.writes[path] = bytes
+        }
+        for alert in alerts {
+            let level = alert.state == .reached ? "cap reached" : "alert"
+            edit.notes.append("\(level): \(alert.scope) used \(alert.used.formatted) of its \(alert.period.rawValue) cap of \(alert.cap.formatted) (\(alert.percent)%) for \(alert.label)")
+        }
+        return edit
     }
 
     // MARK: R10

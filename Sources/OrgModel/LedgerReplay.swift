@@ -30,6 +30,10 @@ public struct LedgerReplay: Sendable {
     public var failure: Diagnostic?
     /// Problems that do not stop the replay, such as a mode event that does not change the mode.
     public var warnings: [Diagnostic] = []
+    /// The workspace whose balance history is recorded in `history`, if any.
+    public var traced: String?
+    /// Every change to the traced workspace's balance, and every usage it made, in replay order.
+    public var history: [BalanceEntry] = []
     /// For each deleted workspace not yet reached, the consumption its tombstone will charge to it at its
     /// deletion. Until then its replayed balance is higher than the one its gateways saw by up to this much.
     private var unchargedConsumption: [String: Credits] = [:]
@@ -65,10 +69,13 @@ extension LedgerReplay {
     /// Records whose workspace or member does not exist are skipped: the state rules report them.
     /// A deleted workspace's usage files are gone, so its tombstone's `consumed` is charged at the time of
     /// deletion, just before its refund; at the end of that instant its balance must be exactly zero (R10).
-    public static func run(_ org: Organization) -> LedgerReplay? {
+    ///
+    /// With `tracing`, the replay also records that workspace's balance history.
+    public static func run(_ org: Organization, tracing: String? = nil) -> LedgerReplay? {
         guard let primary = org.primary,
               !org.unreadable.contains(where: { $0.hasPrefix("workspaces/") || $0.hasPrefix("ledger/") }) else { return nil }
         var replay = LedgerReplay(primary: primary.id)
+        replay.traced = tracing
         var deletedAt: [String: Timestamp] = [:]
         for workspace in org.workspaces {
             if let tombstone = workspace.deleted {
@@ -114,6 +121,13 @@ extension LedgerReplay {
 
     private func balance(_ workspace: String) -> Credits { balances[workspace] ?? .zero }
 
+    private mutating func trace(_ kind: BalanceEntry.Kind, at: Timestamp, id: String?, change: Credits,
+                                counterparty: String? = nil, mode: CreditMode? = nil, usage: UsageRecord? = nil) {
+        guard let traced else { return }
+        history.append(BalanceEntry(kind: kind, at: at, id: id, change: change, balance: balance(traced),
+                                    counterparty: counterparty, mode: mode, usage: usage))
+    }
+
     private static func sum(_ a: Credits, _ b: Credits, at location: SourceLocation) throws(Failure) -> Credits {
         do {
             return try a.adding(b)
@@ -127,6 +141,7 @@ extension LedgerReplay {
         case .topup(let credits, _):
             balances[primary] = try Self.sum(balance(primary), credits, at: event.source["credits"])
             totalAdded = try Self.sum(totalAdded, credits, at: event.source["credits"])
+            if traced == primary { trace(.topup, at: event.at, id: event.id, change: credits) }
 
         case .transfer(let transfer):
             for (field, id) in [("from", transfer.from), ("to", transfer.to)] {
@@ -168,6 +183,8 @@ extension LedgerReplay {
             balances[transfer.from] = try Self.sum(available, transfer.credits.negated, at: event.source["credits"])
             balances[transfer.to] = try Self.sum(balance(transfer.to), transfer.credits, at: event.source["credits"])
             totalTransferred = try Self.sum(totalTransferred, transfer.credits, at: event.source["credits"])
+            if traced == transfer.from { trace(.transferOut, at: event.at, id: event.id, change: transfer.credits.negated, counterparty: transfer.to) }
+            if traced == transfer.to { trace(.transferIn, at: event.at, id: event.id, change: transfer.credits, counterparty: transfer.from) }
 
         case .mode(let newMode):
             if newMode == mode {
@@ -184,6 +201,7 @@ extension LedgerReplay {
                 }
             }
             mode = newMode
+            if traced != nil { trace(.mode, at: event.at, id: event.id, change: .zero, mode: newMode) }
         }
     }
 
@@ -204,6 +222,11 @@ extension LedgerReplay {
         try consume(record.credits, workspace: record.workspace, at: record.location)
         consumedByMember[record.member] = try Self.sum(consumedByMember[record.member] ?? .zero, record.credits, at: record.location)
         consumedByTool[record.tool] = try Self.sum(consumedByTool[record.tool] ?? .zero, record.credits, at: record.location)
+        if let traced, traced == record.workspace || traced == payer {
+            let own = traced == record.workspace
+            trace(own ? .usage : .sharedUsage, at: record.at, id: own ? record.id : nil, change: payer == traced ? record.credits.negated : .zero,
+                  counterparty: own ? nil : record.workspace, usage: own ? record : nil)
+        }
     }
 
     private mutating func consume(_ credits: Credits, workspace: String, at location: SourceLocation) throws(Failure) {
@@ -226,6 +249,10 @@ extension LedgerReplay {
         balances[workspace.id] = ownBalance
         balances[primary] = primaryBalance
         primaryCharged = try Self.sum(primaryCharged, tombstone.chargedToPrimary, at: location)
+        if traced == workspace.id { trace(.deletedUsage, at: tombstone.at, id: nil, change: own.negated) }
+        if traced == primary, tombstone.chargedToPrimary.isPositive {
+            trace(.sharedUsage, at: tombstone.at, id: nil, change: tombstone.chargedToPrimary.negated, counterparty: workspace.id)
+        }
     }
 
     /// Ends a deleted workspace: its balance must have returned to the Primary (R10).
@@ -237,4 +264,36 @@ extension LedgerReplay {
         }
         balances[workspace.id] = nil
     }
+}
+
+/// One step of a workspace's balance history, from the ledger replay.
+public struct BalanceEntry: Sendable, Equatable {
+    public enum Kind: String, Sendable {
+        /// Credits added to the Primary (R4).
+        case topup
+        case transferIn = "transfer-in"
+        case transferOut = "transfer-out"
+        /// The workspace's own usage: charged to it in budget mode, to the Primary in shared mode (`change` 0).
+        case usage
+        /// Another workspace's usage charged to the Primary in shared mode (R5), when tracing the Primary.
+        case sharedUsage = "shared-usage"
+        /// A mode event: the organization switched to `mode`.
+        case mode
+        /// A deleted workspace's recorded consumption, charged at its deletion (R10).
+        case deletedUsage = "deleted-usage"
+    }
+
+    public var kind: Kind
+    public var at: Timestamp
+    /// The event or usage record; nil for entries made from a tombstone or another workspace's record.
+    public var id: String?
+    /// The change to the traced workspace's balance.
+    public var change: Credits
+    /// The traced workspace's balance after the step.
+    public var balance: Credits
+    /// The other workspace of a transfer or of shared usage.
+    public var counterparty: String?
+    public var mode: CreditMode?
+    /// The traced workspace's own usage record.
+    public var usage: UsageRecord?
 }

@@ -103,12 +103,17 @@ public struct UsageFilePath: Hashable, Sendable {
 extension UsageRecord {
     /// Decodes every line of a usage file. Blank lines are skipped; each bad line gives its own diagnostics.
     static func decodeFile(_ bytes: [UInt8], file: UsageFilePath, path: String) -> (records: [UsageRecord], diagnostics: [Diagnostic]) {
-        var records: [UsageRecord] = []
-        var diagnostics: [Diagnostic] = []
         guard bytes.count <= ParseLimits.maxFileBytes else {
             return ([], [.error(.syntax, "file is \(bytes.count) bytes, over the limit of \(ParseLimits.maxFileBytes); start a new file for the day's writer",
                                 at: SourceLocation(path: path))])
         }
+        return decodeLines(bytes, path: path, origin: .file(file))
+    }
+
+    /// Decodes JSON Lines: one record per line, blank lines skipped, each bad line with its own diagnostics.
+    static func decodeLines(_ bytes: [UInt8], path: String, origin: Origin) -> (records: [UsageRecord], diagnostics: [Diagnostic]) {
+        var records: [UsageRecord] = []
+        var diagnostics: [Diagnostic] = []
         var lineNumber = 0
         var start = 0
         while start < bytes.count {
@@ -117,6 +122,7 @@ extension UsageRecord {
             while end < bytes.count, bytes[end] != 0x0A { end += 1 }
             var line = bytes[start..<end]
             if line.last == 0x0D { line = line.dropLast() }
+            if lineNumber == 1, line.starts(with: [0xEF, 0xBB, 0xBF]) { line = line.dropFirst(3) }
             defer { start = end + 1 }
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
             guard let text = String(validating: line, as: UTF8.self) else {
@@ -129,16 +135,32 @@ extension UsageRecord {
                 diagnostics.append(diagnostic)
             case .success(let node):
                 let decoder = FileDecoder(path: path)
-                if let record = decode(node, file: file, line: lineNumber, decoder) { records.append(record) }
+                if let record = decode(node, origin: origin, line: lineNumber, decoder) { records.append(record) }
                 diagnostics.append(contentsOf: decoder.diagnostics)
             }
         }
         return (records, diagnostics)
     }
 
-    private static func decode(_ node: SourceNode, file: UsageFilePath, line: Int, _ d: FileDecoder) -> UsageRecord? {
-        guard let fields = d.mapping(node, field: "", what: "a usage record", allowed: keys,
-                                     required: ["id", "at", "member", "tool", "credits"]) else { return nil }
+    /// Where a record is read from: a usage file, whose path names its workspace and day, or a file to
+    /// import, whose records name their workspace (U2).
+    enum Origin {
+        case file(UsageFilePath)
+        case importFile
+    }
+
+    static func decode(_ node: SourceNode, origin: Origin, line: Int, _ d: FileDecoder) -> UsageRecord? {
+        var allowed = keys, required = ["id", "at", "member", "tool", "credits"]
+        if case .importFile = origin {
+            allowed.insert("workspace", at: 2)
+            required.insert("workspace", at: 2)
+        }
+        guard let fields = d.mapping(node, field: "", what: "a usage record", allowed: allowed, required: required) else { return nil }
+        var workspace: String?
+        switch origin {
+        case .file(let file): workspace = file.workspace
+        case .importFile: workspace = d.identifier(fields["workspace"], field: "workspace", what: "workspace", kind: .slug)
+        }
         let id = d.identifier(fields["id"], field: "id", what: "record id", kind: .recordID)
         let at = d.timestamp(fields["at"], field: "at", what: "at")
         let member = d.identifier(fields["member"], field: "member", what: "member", kind: .slug)
@@ -154,21 +176,22 @@ extension UsageRecord {
                 d.error(.schema, "cost must be a non-negative decimal such as 0.0125, with at most 10 fractional digits", at: costNode)
             }
         }
-        if let at, let atNode = fields["at"] {
+        if case .file(let file) = origin, let at, let atNode = fields["at"] {
             let (year, month, day) = at.date
             if (year, month, day) != (file.year, file.month, file.day) {
                 d.error(.f(6), "record at \(at) is in the file for \(file.year)-\(twoDigits(file.month))-\(twoDigits(file.day)); move it to the file of its own day",
                         at: atNode)
             }
         }
-        guard let id, let at, let member, let tool, let credits else { return nil }
-        var record = UsageRecord(id: id, at: at, workspace: file.workspace, member: member, tool: tool, credits: credits,
+        guard let id, let at, let workspace, let member, let tool, let credits else { return nil }
+        var record = UsageRecord(id: id, at: at, workspace: workspace, member: member, tool: tool, credits: credits,
                                  model: model, tokens: tokens, cost: cost, location: SourceLocation(path: d.path, line: line, column: 1))
         record.creditsColumn = Int32(clamping: fields["credits"]?.column ?? 1)
         return record
     }
 
-    static func isCost(_ text: String) -> Bool {
+    /// Whether `text` is a provider cost: a non-negative decimal with at most 10 fractional digits.
+    public static func isCost(_ text: String) -> Bool {
         let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
         guard let whole = parts.first, !whole.isEmpty, whole.allSatisfy(\.isASCII), whole.allSatisfy(\.isNumber),
               !(whole.count > 1 && whole.hasPrefix("0")) else { return false }
