@@ -56,7 +56,7 @@ public struct Administrator {
         do throws(OperationRefusal) {
             edit = try operation.plan(on: parent, by: actor, at: now)
         } catch {
-            throw OrgSyncError(.refused, error.message)
+            throw OrgSyncError(error.isBlocked ? .blocked : .refused, error.message)
         }
         let result = OrgState(edit.applied(to: parent.snapshot))
         let diagnostics = CommitChecker.diagnostics(from: [parent], base: nil, to: result, author: email)
@@ -67,6 +67,11 @@ public struct Administrator {
             if fresh.isEmpty {
                 throw OrgSyncError(.refused, "\(edit.operation.command) refused: HEAD already breaks the rules above, and the result would too; fix them first (orgsync validate --rev HEAD)",
                                    diagnostics: errors)
+            }
+            if case .recordUsage = operation, fresh.allSatisfy({ $0.rule == .r(8) }) {
+                // Usage the replay cannot pay for, at its place in (at, id) order: a charge blocked by R8.
+                throw OrgSyncError(.blocked, "\(edit.operation.command): the replayed balance cannot pay for this usage (R8, above); nothing was written",
+                                   diagnostics: fresh)
             }
             throw OrgSyncError(.refused, "\(edit.operation.command) refused: the result would break \(fresh.count == 1 ? "a rule" : "\(fresh.count) rules") (above, in the files it would write); nothing was written",
                                diagnostics: fresh)

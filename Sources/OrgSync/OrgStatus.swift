@@ -44,6 +44,8 @@ public struct OrgStatus: Sendable {
     public var usageRecords: Int
     public var errors: Int
     public var warnings: Int
+    /// Every spending cap in the periods containing `now` (U4).
+    public var caps: [CapStatus]
 
     public init(report: ValidationReport, config: OrgConfig, location: GitLocation?, now: Timestamp) {
         let org = report.organization
@@ -66,6 +68,7 @@ public struct OrgStatus: Sendable {
         providerKeys = org.providerKeys.count
         events = org.events.count
         usageRecords = org.usage.count
+        caps = SpendingMeter(org).statuses(at: now)
         errors = report.diagnostics.filter { $0.severity == .error }.count
         warnings = report.diagnostics.count - errors
     }

@@ -9,6 +9,8 @@ public struct OrgSyncError: Error, CustomStringConvertible, Sendable {
     public enum Kind: Sendable {
         /// The operation was understood and refused: exit 1.
         case refused
+        /// A charge was refused by a balance or a cap (R8, U4): exit 1, reported as "blocked: …".
+        case blocked
         /// Wrong arguments or an environment orgsync cannot work in: exit 2.
         case environment
     }

@@ -229,17 +229,20 @@ struct Balances: ParsableCommand {
                 throw OrgSyncError(.refused, "the ledger cannot be replayed until these errors are fixed",
                                    diagnostics: report.diagnostics.filter { $0.severity == .error })
             }
+            let caps = SpendingMeter(report.organization).statuses(at: state.now)
             switch output.format {
             case .json:
                 var json = Render.json(sheet)
-                if case .object(var fields) = json, let picked {
-                    fields["at"] = .object(["requested": .string(state.at ?? ""), "commit": .string(picked.commit.hex)])
+                if case .object(var fields) = json {
+                    if let picked { fields["at"] = .object(["requested": .string(state.at ?? ""), "commit": .string(picked.commit.hex)]) }
+                    fields["caps"] = .array(caps.map(Render.json))
                     json = .object(fields)
                 }
                 Terminal.write(json.rendered() + "\n")
             case .text:
                 if let picked { Terminal.write("As of \(picked.description)\n\n") }
                 Terminal.write(Render.text(sheet))
+                if !caps.isEmpty { Terminal.write("\n" + Render.text(caps, at: state.now)) }
             }
         }
     }
@@ -265,7 +268,7 @@ struct Status: ParsableCommand {
             let revision = try state.revision()
             var location = reader.gitLocation(revision: revision)
             if let at = state.at { location?.revision = at }
-            let status = OrgStatus(report: report, config: config, location: location, now: .now())
+            let status = OrgStatus(report: report, config: config, location: location, now: state.now)
             // A merge in progress is part of the work tree's status, not of a commit's.
             let merge = revision == nil ? try Merger(reader: reader).current() : nil
             settled = merge?.isSettled ?? true

@@ -20,6 +20,7 @@ struct Orgsync: ParsableCommand {
         subcommands: [
             Init.self, Validate.self, Status.self, Balances.self,
             WorkspaceCommand.self, MemberCommand.self, Topup.self, TransferCommand.self, Mode.self, KeyCommand.self, ProviderCommand.self,
+            UsageCommand.self, Export.self,
             Plan.self, ApprovalsCommand.self, CodeownersCommand.self, Log.self,
             Hooks.self, Clone.self, Sync.self, MergeCommand.self, Resolve.self, MergeDriver.self, Demo.self,
         ]
@@ -55,6 +56,10 @@ struct StateOptions: ParsableArguments {
         guard let at else { return rev }
         return try reader.revision(at: at).commit.hex
     }
+
+    /// The time "now" means for the state: the date or time `--at` names, or the clock. Caps are shown for
+    /// the periods containing it.
+    var now: Timestamp { at.flatMap { StateReader.instant($0) } ?? .now() }
 
     /// The snapshot to look at.
     func snapshot() throws(OrgSyncError) -> Snapshot { try reader.snapshot(revision: try revision()) }

@@ -99,6 +99,48 @@ enum Render {
         ])
     }
 
+    // MARK: Caps
+
+    static func scope(_ scope: CapScope) -> String {
+        switch scope {
+        case .workspace(let id): return id
+        case .member(let member, let workspace): return "\(workspace) · \(member)"
+        }
+    }
+
+    static func state(_ cap: CapStatus) -> String {
+        switch cap.state {
+        case .ok: return ""
+        case .alert: return "alert (≥ \(cap.alertAt ?? 100)%)"
+        case .reached: return "reached: charges refused"
+        }
+    }
+
+    /// The caps table of `balances`: each cap in the period containing `now`.
+    static func text(_ caps: [CapStatus], at now: Timestamp) -> String {
+        var table = TextTable(headers: ["CAP", "PERIOD", "USED", "CAP", "%", ""], alignments: [.left, .left, .right, .right, .right, .left])
+        for cap in caps {
+            table.rows.append([scope(cap.scope), "\(cap.period.rawValue) \(cap.label)", cap.used.formatted, cap.cap.formatted, "\(cap.percent)%", state(cap)])
+        }
+        return "  Spending caps (U4), in the UTC periods containing \(now):\n" + table.rendered(indent: "  ")
+    }
+
+    static func json(_ cap: CapStatus) -> JSONValue {
+        var scope: [String: JSONValue] = ["workspace": .string(cap.scope.workspace)]
+        if case .member(let member, _) = cap.scope { scope["member"] = .string(member) }
+        return .object([
+            "scope": .object(scope),
+            "period": .string(cap.period.rawValue),
+            "label": .string(cap.label),
+            "cap": .credits(cap.cap),
+            "used": .credits(cap.used),
+            "remaining": .credits(cap.remaining),
+            "percent": .int(cap.percent),
+            "alertAt": cap.alertAt.map { .int($0) } ?? .null,
+            "state": .string(cap.state.rawValue),
+        ])
+    }
+
     // MARK: Status
 
     static func text(_ status: OrgStatus) -> String {
@@ -124,6 +166,12 @@ enum Render {
         if !inactive.isEmpty { keys += " (\(inactive.joined(separator: ", ")))" }
         lines.append(("Keys", keys + ", " + plural(status.providerKeys, "provider key")))
         lines.append(("Ledger", "\(plural(status.events, "event")), \(plural(status.usageRecords, "usage record"))"))
+        if !status.caps.isEmpty {
+            let flagged = status.caps.filter { $0.state != .ok }
+            lines.append(("Caps", plural(status.caps.count, "cap") + (flagged.isEmpty ? ", none at its alert threshold" : "; " + flagged.map { cap in
+                "\(scope(cap.scope)) \(cap.period.rawValue) \(cap.used.formatted) of \(cap.cap.formatted) (\(cap.percent)%\(cap.state == .reached ? ", reached" : ""))"
+            }.joined(separator: ", "))))
+        }
         let validity: String
         if status.errors == 0 {
             validity = Terminal.green("valid") + (status.warnings > 0 ? ", \(plural(status.warnings, "warning"))" : "")
@@ -152,6 +200,7 @@ enum Render {
             "valid": .bool(status.errors == 0),
             "errors": .int(status.errors),
             "warnings": .int(status.warnings),
+            "caps": .array(status.caps.map(json)),
         ]
         fields["repository"] = status.location.map { location in
             var repository: [String: JSONValue] = ["head": location.head.map { .string($0) } ?? .null]

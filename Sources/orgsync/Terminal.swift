@@ -29,18 +29,24 @@ enum Terminal {
 
     /// Reports a failed operation in the requested format and returns the exit code it deserves.
     static func fail(_ error: OrgSyncError, format: OutputFormat) -> ExitCode {
-        let code: Int32 = error.kind == .refused ? 1 : 2
+        let code: Int32 = error.kind == .environment ? 2 : 1
+        let kind: String
+        switch error.kind {
+        case .refused: kind = "refused"
+        case .blocked: kind = "blocked"
+        case .environment: kind = "environment"
+        }
         switch format {
         case .json:
             let object: JSONValue = .object(["error": .object([
-                "kind": .string(error.kind == .refused ? "refused" : "environment"),
+                "kind": .string(kind),
                 "message": .string(error.message),
                 "diagnostics": DiagnosticRenderer.jsonValue(error.diagnostics),
             ])])
             write(object.rendered() + "\n")
         case .text:
             if !error.diagnostics.isEmpty { writeError(DiagnosticRenderer.text(error.diagnostics, color: colorsErr)) }
-            writeError("\(red("error:", color: colorsErr)) \(error.message)\n")
+            writeError("\(red(error.kind == .blocked ? "blocked:" : "error:", color: colorsErr)) \(error.message)\n")
         }
         return ExitCode(code)
     }

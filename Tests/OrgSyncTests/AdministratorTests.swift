@@ -7,7 +7,7 @@ import Testing
 
 /// An organization made by `orgsync init` in a scratch folder, changed through `Administrator` as `ana`
 /// (owner), `bo` (billing) or `cy` (member), with times that advance one minute per operation.
-private final class Org {
+final class Org {
     let scratch: String
     var directory: String { scratch + "/org" }
     private var minute = 0
