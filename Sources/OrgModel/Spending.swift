@@ -304,9 +304,10 @@ public struct ChargeBook: Sendable {
 
     /// Charges `record` and returns what was charged, or throws why not, changing nothing.
     ///
-    /// A record at or after `horizon` (a gateway's charge now) is checked against the paying balance here,
-    /// which is then exactly what the replay will find. An earlier one would replay between existing events,
-    /// possibly in another mode, so its balance is left to the replay that validates the commit.
+    /// A live charge is checked against the paying balance here, which is exactly what the replay will
+    /// find for a charge at the end of the ledger (a gateway's charge now). Recorded usage from before the
+    /// ledger's end would replay between existing events, possibly in another mode, so its balance is left
+    /// to the replay that validates the commit.
     @discardableResult
     public mutating func charge(_ record: UsageRecord, policy: ChargePolicy = .live) throws(ChargeError) -> ChargeReceipt {
         guard !record.credits.isNegative else {
@@ -339,9 +340,23 @@ public struct ChargeBook: Sendable {
             }
         }
 
+        if let model = record.model, model.isEmpty || model.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw .refused("the model must be one line of text")
+        }
+        if let tokens = record.tokens, !(0...Int(Int32.max)).contains(tokens) {
+            throw .refused("tokens must be a whole number from 0 to \(Int32.max), not \(tokens)")
+        }
+        if let cost = record.cost, !UsageRecord.isCost(cost) {
+            throw .refused("cost must be a non-negative decimal such as 0.0125, with at most 10 fractional digits, not '\(cost)'")
+        }
+
         let payer = mode == .budget ? record.workspace : primary
         var balance: Credits?
-        if record.at >= horizon, let available = balances[payer] {
+        // A live charge is always checked against the balance now. Recorded usage earlier than the ledger's
+        // end replays between existing events, perhaps in another mode: the replay checks it there.
+        let checked: Bool
+        if case .live = policy { checked = true } else { checked = record.at > horizon }
+        if checked, let available = balances[payer] {
             guard record.credits <= available else {
                 throw .blocked(.init(workspace: record.workspace, member: record.member, requested: record.credits,
                                      available: Swift.max(available, .zero), limit: .balance(payer: payer, mode: mode)))

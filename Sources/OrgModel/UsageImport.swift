@@ -107,7 +107,7 @@ public enum UsageImport {
                 cellColumn = column
             case "\r" where index < scalars.count && scalars[index] == "\n":
                 break
-            case "\n":
+            case "\n", "\r":
                 cells.append((cell, cellColumn))
                 if !(cells.count == 1 && cells[0].text.isEmpty && !wasQuoted) { rows.append((rowLine, cells)) }
                 cells = []
@@ -135,6 +135,11 @@ public enum UsageImport {
         var seen: Set<String> = []
         for (position, name) in names.enumerated() where !seen.insert(name).inserted {
             diagnostics.append(.error(.duplicate, "the column '\(name)' appears twice in the header",
+                                      at: SourceLocation(path: path, line: header.line, column: header.cells[position].column)))
+        }
+        let known = UsageRecord.keys + ["workspace"]
+        for (position, name) in names.enumerated() where !known.contains(name) {
+            diagnostics.append(.error(.f(4), "unknown column '\(name)'\(Suggestion.hint(name, known)); the columns are \(known.joined(separator: ", "))",
                                       at: SourceLocation(path: path, line: header.line, column: header.cells[position].column)))
         }
         guard diagnostics.isEmpty else { return ([], diagnostics) }

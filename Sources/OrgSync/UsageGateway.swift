@@ -30,6 +30,8 @@ public final class UsageGateway: @unchecked Sendable {
     public let actorEmail: String?
 
     private let lock = NSLock()
+    /// Held by `flush` and `reload` from start to end: one of them at a time, while charges go on.
+    private let writing = NSLock()
     private var loaded: Loaded
     private var pending: [UsageRecord] = []
     private var ids = ULIDGenerator()
@@ -109,6 +111,8 @@ public final class UsageGateway: @unchecked Sendable {
     /// Charges made while it runs wait for the next flush.
     @discardableResult
     public func flush(now: Timestamp = .now()) throws(OrgSyncError) -> ObjectID? {
+        writing.lock()
+        defer { writing.unlock() }
         let (batch, before) = locked { () -> ([UsageRecord], ObjectID) in
             defer { pending = [] }
             return (pending, loaded.head)
@@ -129,7 +133,7 @@ public final class UsageGateway: @unchecked Sendable {
         if parent == before {
             locked { loaded.head = commit }
         } else {
-            try reload()
+            try load()
         }
         return commit
     }
@@ -137,6 +141,12 @@ public final class UsageGateway: @unchecked Sendable {
     /// Reads HEAD again, keeping the pending charges: they are charged again on the new view, and stay
     /// pending even when it refuses them, since they were made.
     public func reload() throws(OrgSyncError) {
+        writing.lock()
+        defer { writing.unlock() }
+        try load()
+    }
+
+    private func load() throws(OrgSyncError) {
         var fresh = try Self.load(reader, revision: nil)
         locked {
             for record in pending { _ = try? fresh.book.charge(record, policy: .recorded) }

@@ -83,22 +83,24 @@ public struct WorkspaceExport: Sendable {
     static func history(_ entries: [BalanceEntry]) -> String {
         var out = "at,kind,id,change,balance,member,tool,credits,model,detail\n"
         func row(_ cells: [String]) { out += CSV.line(cells) }
-        var pending: (day: String, at: Timestamp, change: Credits, balance: Credits)?
+        // Other workspaces' shared-mode usage is one line per UTC day, after the day's own lines, with the
+        // balance at the end of that day: neither a record's time nor its amount is given.
+        var shared: (day: String, change: Credits, balance: Credits)?
         func flushShared() {
-            guard let shared = pending else { return }
-            row([shared.at.description, BalanceEntry.Kind.sharedUsage.rawValue, "", shared.change.description, shared.balance.description,
-                 "", "", "", "", "usage by other workspaces on \(shared.day), charged to the Primary (shared mode)"])
-            pending = nil
+            guard let day = shared else { return }
+            row([day.day, BalanceEntry.Kind.sharedUsage.rawValue, "", day.change.description, day.balance.description,
+                 "", "", "", "", "usage by other workspaces on \(day.day), charged to the Primary (shared mode)"])
+            shared = nil
         }
         for entry in entries {
+            let day = CapPeriod.daily.label(of: entry.at)
+            if let current = shared, current.day != day { flushShared() }
             if entry.kind == .sharedUsage {
-                let day = CapPeriod.daily.label(of: entry.at)
-                if let current = pending, current.day != day { flushShared() }
-                let change = (try? (pending?.change ?? .zero).adding(entry.change)) ?? entry.change
-                pending = (day, entry.at, change, entry.balance)
+                let change = (try? (shared?.change ?? .zero).adding(entry.change)) ?? entry.change
+                shared = (day, change, entry.balance)
                 continue
             }
-            flushShared()
+            shared?.balance = entry.balance
             let id = entry.id ?? ""
             let change = entry.change.description, balance = entry.balance.description
             switch entry.kind {

@@ -3,6 +3,8 @@
 // (ten-thousandths of a credit) throughout; Double is used for pixel coordinates only. Output is
 // deterministic: the same input gives the same bytes.
 
+import OrgModel
+
 /// One series of a stacked bar chart: a tool, or the deleted workspaces' share.
 struct ChartSeries {
     var name: String
@@ -12,33 +14,17 @@ struct ChartSeries {
     /// missing values count as 0.
     var values: [Int64]
 
-    /// Distinct fills that read well on white, for series in order (Tableau 10).
-    static let palette = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#9c755f", "#edc948"]
-    /// A neutral gray for the deleted workspaces' share.
-    static let deletedColor = "#a0a4a8"
 }
 
 /// Exact integer arithmetic and formatting of amounts in units (ten-thousandths of a credit).
 enum ChartUnits {
     static let perCredit: Int64 = 10_000
 
-    /// Credits with thousands separators and without trailing fractional zeros: `2,500`, `0.25`, `-1,234.5`.
-    static func format(_ units: Int64) -> String {
-        let magnitude = units.magnitude
-        let whole = Array(String(magnitude / UInt64(perCredit)))
-        var grouped = units < 0 ? "-" : ""
-        for (index, digit) in whole.enumerated() {
-            if index > 0, (whole.count - index) % 3 == 0 { grouped.append(",") }
-            grouped.append(digit)
-        }
-        var fraction = String(magnitude % UInt64(perCredit))
-        fraction = String(repeating: "0", count: 4 - fraction.count) + fraction
-        while fraction.hasSuffix("0") { fraction.removeLast() }
-        return fraction.isEmpty ? grouped : grouped + "." + fraction
-    }
+    /// Credits with thousands separators and without trailing fractional zeros: `2,500`, `0.25`.
+    static func format(_ units: Int64) -> String { Credits(units: units).formatted }
 
     /// `1 credit`, `2,500 credits`.
-    static func amount(_ units: Int64) -> String { format(units) + (units == perCredit ? " credit" : " credits") }
+    static func amount(_ units: Int64) -> String { Credits(units: units).amount }
 
     /// The smallest step of 1, 2 or 5 × 10^k units that reaches `maximum` in at most six steps;
     /// a maximum of 0 (or less) is treated as one credit, so an empty chart still gets an axis.

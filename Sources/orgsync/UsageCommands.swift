@@ -63,15 +63,6 @@ struct UsageRecordCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Names the usage file written (default: your member id).", valueName: "name")) var writer: String?
     @OptionGroup var options: WriteOptions
 
-    func validate() throws {
-        if let id, !IdentifierKind.recordID.matches(id) { throw ValidationError("--id '\(id)' is not valid: use \(IdentifierKind.recordID.pattern)") }
-        if let tokens, !(0...Int(Int32.max)).contains(tokens) { throw ValidationError("--tokens must be a whole number from 0 to \(Int32.max)") }
-        if let cost, !UsageRecord.isCost(cost) { throw ValidationError("--cost must be a non-negative decimal such as 0.0125, with at most 10 fractional digits") }
-        if let model, model.isEmpty || model.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            throw ValidationError("--model must be one line of text")
-        }
-    }
-
     func run() throws {
         let time = at ?? .now()
         var ids = ULIDGenerator()

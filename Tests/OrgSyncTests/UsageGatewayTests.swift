@@ -98,6 +98,11 @@ struct UsageGatewayTests {
         let changes = try rows.map { try Credits(parsing: String($0[3])) }.sum()
         #expect(changes == export.balance)
         #expect(rows.last.map { String($0[4]) } == export.balance.description)
+        // Other workspaces' shared-mode usage is a daily total: no record id, no time of day.
+        for row in rows where row[1] == "shared-usage" {
+            #expect(row[2].isEmpty && row[0].count == 10, "\(row)")
+        }
+        #expect(workspace != "core-prod" || rows.contains { $0[1] == "shared-usage" })
         if workspace == "chat-prod" {
             #expect(rows.filter { $0[1] == "usage" }.count == org.usage.filter { $0.workspace == workspace }.count)
             #expect(history.hasPrefix("at,kind,id,change,balance,member,tool,credits,model,detail\n"))
