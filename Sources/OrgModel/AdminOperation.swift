@@ -413,11 +413,11 @@ private struct Planner {
             lines[path, default: []].append(record.jsonLine)
         }
         let workspaces = Set(records.map(\.workspace))
+        let verb = source == .import ? "Import" : "Record"
         let summary: String
         if let record = records.first, records.count == 1 {
-            summary = "Record \(record.credits.amount) of \(record.tool.rawValue) by '\(record.member)' in '\(record.workspace)'"
+            summary = "\(verb) \(record.credits.amount) of \(record.tool.rawValue) by '\(record.member)' in '\(record.workspace)'"
         } else {
-            let verb = source == .import ? "Import" : "Record"
             let place = workspaces.count == 1 ? "'\(workspaces.first ?? "")'" : "\(workspaces.count) workspaces"
             summary = "\(verb) \(records.count) usage records (\(total.amount)) in \(place)"
         }

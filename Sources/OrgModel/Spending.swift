@@ -296,9 +296,6 @@ public struct ChargeBook: Sendable {
         return balances[mode == .budget ? workspace : primary]
     }
 
-    /// Whether a record with this id is already in the book.
-    public func contains(recordID: String) -> Bool { recordIDs.contains(recordID) }
-
     /// The caps of the organization in the periods containing `time`, with what the book has charged.
     public func capStatuses(at time: Timestamp) -> [CapStatus] { meter.statuses(at: time) }
 

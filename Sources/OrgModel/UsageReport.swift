@@ -30,6 +30,12 @@ public struct UsageReport: Sendable {
             self.name = name
         }
 
+        mutating func add(_ record: UsageRecord) throws(CreditsError) {
+            byTool[record.tool] = try (byTool[record.tool] ?? .zero).adding(record.credits)
+            total = try total.adding(record.credits)
+            records += 1
+        }
+
         /// The credits of one part of the row: a tool, or with nil the deleted workspaces' consumption.
         public func credits(_ tool: Tool?) -> Credits { tool.map { byTool[$0] ?? .zero } ?? deleted }
     }
@@ -87,13 +93,8 @@ public struct UsageReport: Sendable {
             case .day: key = day(record.at)
             }
             var entry = row(key)
-            for target in [0, 1] {
-                var item = target == 0 ? entry : total
-                item.byTool[record.tool] = try (item.byTool[record.tool] ?? .zero).adding(record.credits)
-                item.total = try item.total.adding(record.credits)
-                item.records += 1
-                if target == 0 { entry = item } else { total = item }
-            }
+            try entry.add(record)
+            try total.add(record)
             rows[key] = entry
         }
         for workspace in org.workspaces {

@@ -20,7 +20,6 @@ public final class UsageGateway: @unchecked Sendable {
         var head: ObjectID
         var book: ChargeBook
         var keys: KeyIndex
-        var organization: Organization
     }
 
     public let reader: StateReader
@@ -63,7 +62,7 @@ public final class UsageGateway: @unchecked Sendable {
             throw OrgSyncError(.refused, "the organization at \(commit.hex.prefix(10)) does not replay, so no balance is known; fix it first (orgsync validate --rev \(commit.hex.prefix(10)))",
                                diagnostics: state.report.diagnostics.filter { $0.severity == .error })
         }
-        return Loaded(head: commit, book: book, keys: KeyIndex(state.organization), organization: state.organization)
+        return Loaded(head: commit, book: book, keys: KeyIndex(state.organization))
     }
 
     private func locked<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {

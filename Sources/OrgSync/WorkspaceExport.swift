@@ -32,7 +32,8 @@ public struct WorkspaceExport: Sendable {
         guard let entity = org.workspace(workspace) else {
             throw OrgSyncError(.refused, "no workspace '\(workspace)'\(Suggestion.hint(workspace, org.workspaces.map(\.id))); list them with 'orgsync workspace list'")
         }
-        guard state.report.replay?.failure == nil, let replay = LedgerReplay.run(org, tracing: workspace), replay.failure == nil else {
+        // The validation's replay did not trace this workspace: replay once more, recording its history.
+        guard let replay = LedgerReplay.run(org, tracing: workspace), replay.failure == nil else {
             throw OrgSyncError(.refused, "the ledger cannot be replayed until these errors are fixed, so there is no balance history to export",
                                diagnostics: state.report.diagnostics.filter { $0.severity == .error })
         }
