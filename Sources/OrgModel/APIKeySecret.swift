@@ -13,6 +13,11 @@ public enum APIKeySecret {
     /// A new secret: `osk_` and `randomLength` base62 characters, each drawn uniformly from the system's CSPRNG.
     public static func generate() -> String {
         var random = SystemRandomNumberGenerator()
+        return generate(using: &random)
+    }
+
+    /// A secret drawn from `random`; only a seeded generator's test data should use anything but `generate()`.
+    public static func generate(using random: inout some RandomNumberGenerator) -> String {
         var characters = Array(APIKey.secretPrefix.utf8)
         while characters.count < APIKey.secretPrefix.utf8.count + randomLength {
             // 62 × 4 = 248: bytes at or above it are dropped, so every character is equally likely.

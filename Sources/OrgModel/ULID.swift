@@ -15,8 +15,13 @@ public struct ULIDGenerator: Sendable {
     /// A new id for `time`, greater than every id this generator made or resumed after before: when `time`
     /// is not later than the last id's millisecond, the id continues from that id.
     public mutating func next(at time: Timestamp) -> String {
-        let milliseconds = UInt64(max(0, time.seconds)) * 1000 + UInt64(time.nanoseconds / 1_000_000)
         var random = SystemRandomNumberGenerator()
+        return next(at: time, using: &random)
+    }
+
+    /// `next(at:)` with the random part drawn from `random`: a seeded generator gives the same ids every run.
+    public mutating func next(at time: Timestamp, using random: inout some RandomNumberGenerator) -> String {
+        let milliseconds = UInt64(max(0, time.seconds)) * 1000 + UInt64(time.nanoseconds / 1_000_000)
         if milliseconds <= lastMilliseconds, lastMilliseconds > 0 {
             // Step the 80-bit random part up by a random amount: still increasing, and two clones that resume
             // after the same event (two admins offline) do not make the same next id.

@@ -22,7 +22,7 @@ struct Orgsync: ParsableCommand {
             WorkspaceCommand.self, MemberCommand.self, Topup.self, TransferCommand.self, Mode.self, KeyCommand.self, ProviderCommand.self,
             UsageCommand.self, Export.self,
             Plan.self, ApprovalsCommand.self, CodeownersCommand.self, Log.self,
-            Hooks.self, Clone.self, Sync.self, MergeCommand.self, Resolve.self, MergeDriver.self, Demo.self,
+            Hooks.self, Clone.self, Sync.self, MergeCommand.self, Resolve.self, MergeDriver.self, Demo.self, Bench.self,
         ]
     )
 }
