@@ -13,7 +13,7 @@ struct Bench: ParsableCommand {
           orgsync bench generate --output /tmp/bench-org          # the reference large org (SPEC §10)
           orgsync bench generate --workspaces 100 --members 500 --events 1000 --usage 10000 --output /tmp/small
         """,
-        subcommands: [BenchGenerate.self]
+        subcommands: [BenchGenerate.self, BenchJournal.self]
     )
 }
 
