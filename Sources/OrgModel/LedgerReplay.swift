@@ -96,7 +96,8 @@ extension LedgerReplay {
         for (index, event) in org.events.enumerated() {
             steps.append((Key(at: event.at, phase: 1, id: event.id), .event(index)))
         }
-        for (index, record) in org.usage.enumerated() where org.workspace(record.workspace).map({ !$0.isDeleted }) == true {
+        for (index, record) in org.usage.enumerated() {
+            guard let workspace = org.workspaceIndex[record.workspace], !org.workspaces[workspace].isDeleted else { continue }
             steps.append((Key(at: record.at, phase: 1, id: record.id), .usage(index)))
         }
         steps.sort { $0.0 < $1.0 }
@@ -206,7 +207,7 @@ extension LedgerReplay {
     }
 
     private mutating func apply(_ record: UsageRecord, org: Organization) throws(Failure) {
-        guard org.member(record.member) != nil else { return }
+        guard org.memberIndex[record.member] != nil else { return }
         let payer = mode == .budget ? record.workspace : primary
         let available = balance(payer)
         guard record.credits <= available else {

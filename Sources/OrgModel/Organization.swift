@@ -46,44 +46,102 @@ public struct Organization: Sendable {
 extension Organization {
     /// Decodes every organization file of `snapshot`. Problems with single files (syntax, schema, ids that do
     /// not match file names, misplaced files, symlinks) are returned as diagnostics; the rest still loads.
+    ///
+    /// Files are parsed and decoded on every core; what they hold is gathered in path order, so the result
+    /// does not depend on the number of cores.
     public static func load(_ snapshot: Snapshot) -> (Organization, [Diagnostic]) {
         var org = Organization()
         var diagnostics: [Diagnostic] = []
+        let paths = snapshot.entries.keys.sorted()
+        let plans = paths.map { FilePlan(path: $0, entry: snapshot.entries[$0]) }
         var seenStems: [String: String] = [:] // "members/ana" → first path
+        var jobs: [(path: String, plan: FilePlan)] = []
+        for (path, plan) in zip(paths, plans) {
+            switch plan {
+            case .skip: continue
+            case .problem(let diagnostic): diagnostics.append(diagnostic)
+            case .usage: jobs.append((path, plan))
+            case .document(_, let stemKey, _, _):
+                if let first = seenStems[stemKey] {
+                    diagnostics.append(.error(.duplicate, "\(path) and \(first) describe the same entity; keep one of them",
+                                              at: SourceLocation(path: path), notes: [.init("the other file", at: SourceLocation(path: first))]))
+                    continue
+                }
+                seenStems[stemKey] = path
+                jobs.append((path, plan))
+            }
+        }
+        var outcomes = ParallelWork.map(jobs) { job in
+            FileOutcome(path: job.path, plan: job.plan, bytes: snapshot.entries[job.path]?.bytes ?? [])
+        }
+        // Each outcome is released once gathered, so the records are not held twice.
+        for (index, job) in jobs.enumerated() {
+            let outcome = outcomes[index]
+            outcomes[index] = FileOutcome()
+            diagnostics += outcome.diagnostics
+            switch outcome.entity {
+            case .none: org.unreadable.insert(job.path)
+            case .usage(let records): org.usage.append(contentsOf: records)
+            case .config(let config): org.config = config
+            case .newerSchema(let diagnostic): org.requiresNewerOrgsync = diagnostic
+            case .providers(let keys): org.providerKeys = keys
+            case .member(let member): org.members.append(member)
+            case .workspace(let workspace): org.workspaces.append(workspace)
+            case .event(let event): org.events.append(event)
+            }
+        }
+        if org.config == nil, org.requiresNewerOrgsync == nil, !diagnostics.contains(where: { $0.location.path.hasPrefix("org.") }) {
+            diagnostics.append(.error(.r(1), "org.yaml is missing; every organization repository has one (run 'orgsync init' to create a repository)",
+                                      at: SourceLocation(path: "org.yaml")))
+        }
+        org.reindex()
+        return (org, diagnostics)
+    }
 
-        for path in snapshot.entries.keys.sorted() {
-            guard let entry = snapshot.entries[path] else { continue }
+    /// What a path in a snapshot is, decided from the path and the entry's kind alone.
+    private enum FilePlan {
+        /// Not an organization file.
+        case skip
+        case problem(Diagnostic)
+        case usage(UsageFilePath)
+        /// A YAML or JSON file in `folder` (`org.yaml`, `members`, …) whose file name without extension is `stem`.
+        case document(folder: String, stemKey: String, stem: String, format: FileFormat)
+
+        init(path: String, entry: Snapshot.Entry?) {
+            guard let entry else {
+                self = .skip
+                return
+            }
             switch entry.kind {
             case .symlink:
-                diagnostics.append(.error(.layout, "symbolic links are not allowed in an organization repository; replace it with the file itself",
-                                          at: SourceLocation(path: path)))
-                continue
+                self = .problem(.error(.layout, "symbolic links are not allowed in an organization repository; replace it with the file itself",
+                                       at: SourceLocation(path: path)))
+                return
             case .submodule:
-                diagnostics.append(.error(.layout, "submodules are not allowed in an organization repository; remove it",
-                                          at: SourceLocation(path: path)))
-                continue
+                self = .problem(.error(.layout, "submodules are not allowed in an organization repository; remove it",
+                                       at: SourceLocation(path: path)))
+                return
             case .file:
                 break
             }
-            guard Snapshot.isOrganizationPath(path) else { continue }
+            guard Snapshot.isOrganizationPath(path) else {
+                self = .skip
+                return
+            }
             let parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-
             if parts[0] == "usage" {
                 guard let file = UsageFilePath(path) else {
-                    diagnostics.append(.error(.layout, "usage files go in usage/<workspace>/<yyyy>/<mm>/<dd>-<writer>.jsonl; move or rename this file",
-                                              at: SourceLocation(path: path)))
-                    continue
+                    self = .problem(.error(.layout, "usage files go in usage/<workspace>/<yyyy>/<mm>/<dd>-<writer>.jsonl; move or rename this file",
+                                           at: SourceLocation(path: path)))
+                    return
                 }
-                let (records, problems) = UsageRecord.decodeFile(entry.bytes, file: file, path: path)
-                org.usage.append(contentsOf: records)
-                diagnostics.append(contentsOf: problems)
-                continue
+                self = .usage(file)
+                return
             }
-
             guard let format = FileFormat(path: path) else {
-                diagnostics.append(.error(.layout, "unexpected file in \(parts[0])/: orgsync reads only .yaml and .json files here; move it elsewhere",
-                                          at: SourceLocation(path: path)))
-                continue
+                self = .problem(.error(.layout, "unexpected file in \(parts[0])/: orgsync reads only .yaml and .json files here; move it elsewhere",
+                                       at: SourceLocation(path: path)))
+                return
             }
             let fileName = parts[parts.count - 1]
             let stem = String(fileName[..<(fileName.lastIndex(of: ".") ?? fileName.endIndex)])
@@ -95,84 +153,95 @@ extension Organization {
             }
             guard parts.count == expectedDepth else {
                 let layout = parts[0] == "ledger" ? "ledger/<yyyy>/<mm>/<event-id>.yaml" : "\(parts[0])/<id>.yaml"
-                diagnostics.append(.error(.layout, "files in \(parts[0])/ go in \(layout); move this file", at: SourceLocation(path: path)))
-                continue
+                self = .problem(.error(.layout, "files in \(parts[0])/ go in \(layout); move this file", at: SourceLocation(path: path)))
+                return
             }
-            let stemKey = (parts.dropLast() + [stem]).joined(separator: "/")
-            if let first = seenStems[stemKey] {
-                diagnostics.append(.error(.duplicate, "\(path) and \(first) describe the same entity; keep one of them",
-                                          at: SourceLocation(path: path), notes: [.init("the other file", at: SourceLocation(path: first))]))
-                continue
-            }
-            seenStems[stemKey] = path
-
             let idKind: IdentifierKind = parts[0] == "ledger" ? .ulid : .slug
             if parts.count > 1, !idKind.matches(stem) {
-                diagnostics.append(.error(.f(1), "file name '\(stem)' is not a valid id: use \(idKind.pattern)", at: SourceLocation(path: path)))
-                continue
+                self = .problem(.error(.f(1), "file name '\(stem)' is not a valid id: use \(idKind.pattern)", at: SourceLocation(path: path)))
+                return
             }
+            self = .document(folder: parts[0], stemKey: (parts.dropLast() + [stem]).joined(separator: "/"), stem: stem, format: format)
+        }
+    }
 
-            let root: SourceNode
-            switch SourceReader.parse(entry.bytes, format: format, path: path) {
-            case .failure(let diagnostic):
-                diagnostics.append(diagnostic)
-                org.unreadable.insert(path)
-                continue
-            case .success(let node):
-                root = node
-            }
-            let decoder = FileDecoder(path: path)
-            defer { diagnostics.append(contentsOf: decoder.diagnostics) }
+    /// What one file holds, parsed and decoded: independent of every other file, so files are read in parallel.
+    private struct FileOutcome: Sendable {
+        enum Entity: Sendable {
+            case usage([UsageRecord])
+            case config(OrgConfig?)
+            case newerSchema(Diagnostic)
+            case providers([ProviderKey])
+            case member(Member)
+            case workspace(Workspace)
+            case event(LedgerEvent)
+        }
 
-            func checkStem(_ id: String, _ source: SourceMap) {
-                if id != stem {
-                    decoder.report(.error(.f(1), "id '\(id)' does not match the file name '\(stem)'; rename the file to \(id).\(format == .json ? "json" : "yaml") or fix the id",
-                                          at: source["id"]))
-                }
-            }
+        /// nil when the file could not be read or decoded.
+        var entity: Entity?
+        var diagnostics: [Diagnostic] = []
 
-            switch parts[0] {
-            case "org.yaml", "org.json":
-                if let newer = OrgConfig.newerSchema(root, path: path) {
-                    org.requiresNewerOrgsync = newer
-                } else {
-                    org.config = OrgConfig.decode(root, decoder)
+        init() {}
+
+        init(path: String, plan: FilePlan, bytes: [UInt8]) {
+            switch plan {
+            case .skip, .problem:
+                return
+            case .usage(let file):
+                let (records, problems) = UsageRecord.decodeFile(bytes, file: file, path: path)
+                entity = .usage(records)
+                diagnostics = problems
+            case .document(let folder, _, let stem, let format):
+                let root: SourceNode
+                switch SourceReader.parse(bytes, format: format, path: path) {
+                case .failure(let diagnostic):
+                    diagnostics = [diagnostic]
+                    return
+                case .success(let node):
+                    root = node
                 }
-            case "providers.yaml", "providers.json":
-                org.providerKeys = ProviderKey.decodeFile(root, decoder)
-            case "members":
-                if let member = Member.decode(root, decoder) {
-                    checkStem(member.id, member.source)
-                    org.members.append(member)
-                } else {
-                    org.unreadable.insert(path)
-                }
-            case "workspaces":
-                if let workspace = Workspace.decode(root, decoder) {
-                    checkStem(workspace.id, workspace.source)
-                    org.workspaces.append(workspace)
-                } else {
-                    org.unreadable.insert(path)
-                }
-            default: // ledger
-                if let event = LedgerEvent.decode(root, decoder) {
-                    checkStem(event.id, event.source)
-                    let (year, month, _) = event.at.date
-                    if parts[1] != String(year) || parts[2] != twoDigits(month) {
-                        decoder.report(.error(.layout, "an event at \(event.at) belongs in \(LedgerEvent.path(id: event.id, at: event.at)); move the file",
-                                              at: event.source["at"]))
+                let decoder = FileDecoder(path: path)
+                defer { diagnostics += decoder.diagnostics }
+
+                func checkStem(_ id: String, _ source: SourceMap) {
+                    if id != stem {
+                        decoder.report(.error(.f(1), "id '\(id)' does not match the file name '\(stem)'; rename the file to \(id).\(format == .json ? "json" : "yaml") or fix the id",
+                                              at: source["id"]))
                     }
-                    org.events.append(event)
-                } else {
-                    org.unreadable.insert(path)
+                }
+
+                switch folder {
+                case "org.yaml", "org.json":
+                    if let newer = OrgConfig.newerSchema(root, path: path) {
+                        entity = .newerSchema(newer)
+                    } else {
+                        entity = .config(OrgConfig.decode(root, decoder))
+                    }
+                case "providers.yaml", "providers.json":
+                    entity = .providers(ProviderKey.decodeFile(root, decoder))
+                case "members":
+                    if let member = Member.decode(root, decoder) {
+                        checkStem(member.id, member.source)
+                        entity = .member(member)
+                    }
+                case "workspaces":
+                    if let workspace = Workspace.decode(root, decoder) {
+                        checkStem(workspace.id, workspace.source)
+                        entity = .workspace(workspace)
+                    }
+                default: // ledger
+                    if let event = LedgerEvent.decode(root, decoder) {
+                        checkStem(event.id, event.source)
+                        let (year, month, _) = event.at.date
+                        let parts = path.split(separator: "/")
+                        if parts.count == 4, parts[1] != String(year) || parts[2] != twoDigits(month) {
+                            decoder.report(.error(.layout, "an event at \(event.at) belongs in \(LedgerEvent.path(id: event.id, at: event.at)); move the file",
+                                                  at: event.source["at"]))
+                        }
+                        entity = .event(event)
+                    }
                 }
             }
         }
-        if org.config == nil, org.requiresNewerOrgsync == nil, !diagnostics.contains(where: { $0.location.path.hasPrefix("org.") }) {
-            diagnostics.append(.error(.r(1), "org.yaml is missing; every organization repository has one (run 'orgsync init' to create a repository)",
-                                      at: SourceLocation(path: "org.yaml")))
-        }
-        org.reindex()
-        return (org, diagnostics)
     }
 }

@@ -34,6 +34,9 @@ public enum SecretScanner {
         Shape(prefix: Array("-----BEGIN ".utf8), kind: "a private key block", minimumBody: 0, alphabet: { _ in true }),
     ]
 
+    /// Whether a byte is the first of some shape's prefix.
+    private static let startsShape: [Bool] = (0...255).map { byte in shapes.contains { $0.prefix.first == UInt8(byte) } }
+
     /// Every secret in `bytes`, with its 1-based line and column.
     public static func scan(_ bytes: [UInt8]) -> [Finding] {
         var findings: [Finding] = []
@@ -54,6 +57,11 @@ public enum SecretScanner {
             }
             // A secret starts at a word boundary.
             if index > 0, isTokenCharacter(bytes[index - 1]) {
+                index += 1
+                continue
+            }
+            // Most bytes cannot start any shape.
+            guard startsShape[Int(byte)] else {
                 index += 1
                 continue
             }

@@ -114,6 +114,7 @@ extension UsageRecord {
     static func decodeLines(_ bytes: [UInt8], path: String, origin: Origin) -> (records: [UsageRecord], diagnostics: [Diagnostic]) {
         var records: [UsageRecord] = []
         var diagnostics: [Diagnostic] = []
+        var interned = UsageLineScanner.Interned()
         var lineNumber = 0
         var start = 0
         while start < bytes.count {
@@ -125,6 +126,11 @@ extension UsageRecord {
             if lineNumber == 1, line.starts(with: [0xEF, 0xBB, 0xBF]) { line = line.dropFirst(3) }
             defer { start = end + 1 }
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            if case .file(let file) = origin,
+               let record = UsageLineScanner.record(line, file: file, path: path, line: lineNumber, interning: &interned) {
+                records.append(record)
+                continue
+            }
             guard let text = String(validating: line, as: UTF8.self) else {
                 diagnostics.append(.error(.syntax, "line is not valid UTF-8", at: SourceLocation(path: path, line: lineNumber, column: 1)))
                 continue
@@ -199,5 +205,109 @@ extension UsageRecord {
             return (1...10).contains(parts[1].count) && parts[1].allSatisfy { $0.isASCII && $0.isNumber }
         }
         return true
+    }
+}
+
+/// The fast path for the lines orgsync itself writes (`UsageRecord.jsonLine`): a flat JSON object in ASCII,
+/// with no whitespace or escapes, read straight from its bytes.
+///
+/// It either returns exactly the record the general reader would decode without a single diagnostic, or nil,
+/// and then the general reader (JSONReader, then the decoder) reads the line and reports what is wrong. So it
+/// accepts only what is certainly valid: strings for text fields, numbers for amounts, each key once.
+enum UsageLineScanner {
+    /// Strings that repeat from line to line in one file (members, models), kept once.
+    struct Interned {
+        var strings: [String] = []
+
+        mutating func string(_ bytes: ArraySlice<UInt8>) -> String {
+            for string in strings where string.utf8.elementsEqual(bytes) { return string }
+            let string = String(decoding: bytes, as: UTF8.self)
+            if strings.count < 16 { strings.append(string) }
+            return string
+        }
+    }
+
+    private enum Key: Int, CaseIterable {
+        case id, at, member, tool, credits, model, tokens, cost
+
+        init?(_ bytes: ArraySlice<UInt8>) {
+            guard let key = Key.allCases.first(where: { Key.names[$0.rawValue].elementsEqual(bytes) }) else { return nil }
+            self = key
+        }
+
+        static let names = UsageRecord.keys.map { Array($0.utf8) }
+    }
+
+    static func record(_ line: ArraySlice<UInt8>, file: UsageFilePath, path: String, line number: Int,
+                       interning interned: inout Interned) -> UsageRecord? {
+        guard line.first == UInt8(ascii: "{"), line.last == UInt8(ascii: "}") else { return nil }
+        var values = [ArraySlice<UInt8>?](repeating: nil, count: Key.allCases.count)
+        var quoted = [Bool](repeating: false, count: Key.allCases.count)
+        var creditsColumn = 0
+        var index = line.startIndex + 1
+        let end = line.endIndex - 1
+        guard index < end else { return nil }
+        while true {
+            // "key":
+            guard line[index] == UInt8(ascii: "\""), let keyEnd = line[(index + 1)..<end].firstIndex(of: UInt8(ascii: "\"")),
+                  let key = Key(line[(index + 1)..<keyEnd]), values[key.rawValue] == nil,
+                  keyEnd + 1 < end, line[keyEnd + 1] == UInt8(ascii: ":") else { return nil }
+            index = keyEnd + 2
+            guard index < end else { return nil }
+            let valueStart = index
+            if line[index] == UInt8(ascii: "\"") {
+                // A string without escapes or control characters.
+                guard let close = line[(index + 1)..<end].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
+                let text = line[(index + 1)..<close]
+                guard !text.contains(where: { $0 == UInt8(ascii: "\\") || $0 < 0x20 || $0 >= 0x80 }) else { return nil }
+                values[key.rawValue] = text
+                quoted[key.rawValue] = true
+                index = close + 1
+            } else {
+                // A number: digits, '-' and '.'; exponents and everything else go to the general reader.
+                while index < end, line[index] == UInt8(ascii: "-") || line[index] == UInt8(ascii: ".") ||
+                    (line[index] >= UInt8(ascii: "0") && line[index] <= UInt8(ascii: "9")) { index += 1 }
+                guard index > valueStart else { return nil }
+                values[key.rawValue] = line[valueStart..<index]
+            }
+            if key == .credits { creditsColumn = valueStart - line.startIndex + 1 }
+            if index == end { break }
+            guard line[index] == UInt8(ascii: ","), index + 1 < end else { return nil }
+            index += 1
+        }
+        guard let idBytes = values[Key.id.rawValue], quoted[Key.id.rawValue],
+              let atBytes = values[Key.at.rawValue], quoted[Key.at.rawValue],
+              let memberBytes = values[Key.member.rawValue], quoted[Key.member.rawValue],
+              let toolBytes = values[Key.tool.rawValue], quoted[Key.tool.rawValue],
+              let creditsBytes = values[Key.credits.rawValue], !quoted[Key.credits.rawValue] else { return nil }
+        let id = String(decoding: idBytes, as: UTF8.self)
+        let member = interned.string(memberBytes)
+        guard IdentifierKind.recordID.matches(id), IdentifierKind.slug.matches(member),
+              let tool = Tool(rawValue: String(decoding: toolBytes, as: UTF8.self)),
+              let at = try? Timestamp(parsing: String(decoding: atBytes, as: UTF8.self)),
+              let credits = try? Credits(parsing: String(decoding: creditsBytes, as: UTF8.self)), !credits.isNegative else { return nil }
+        let (year, month, day) = at.date
+        guard (year, month, day) == (file.year, file.month, file.day) else { return nil }
+        var model: String?
+        if let bytes = values[Key.model.rawValue] {
+            guard quoted[Key.model.rawValue], bytes.contains(where: { $0 != UInt8(ascii: " ") }) else { return nil }
+            model = interned.string(bytes)
+        }
+        var tokens: Int?
+        if let bytes = values[Key.tokens.rawValue] {
+            let text = String(decoding: bytes, as: UTF8.self)
+            guard !quoted[Key.tokens.rawValue], let value = Int(text), (0...Int(Int32.max)).contains(value), text == String(value) else { return nil }
+            tokens = value
+        }
+        var cost: String?
+        if let bytes = values[Key.cost.rawValue] {
+            let text = String(decoding: bytes, as: UTF8.self)
+            guard !quoted[Key.cost.rawValue], UsageRecord.isCost(text) else { return nil }
+            cost = text
+        }
+        var record = UsageRecord(id: id, at: at, workspace: file.workspace, member: member, tool: tool, credits: credits,
+                                 model: model, tokens: tokens, cost: cost, location: SourceLocation(path: path, line: number, column: 1))
+        record.creditsColumn = Int32(clamping: creditsColumn)
+        return record
     }
 }

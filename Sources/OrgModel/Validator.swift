@@ -33,14 +33,13 @@ public enum Validator {
     }
 
     static func secrets(in snapshot: Snapshot) -> [Diagnostic] {
-        var diagnostics: [Diagnostic] = []
-        for (path, entry) in snapshot.entries where entry.kind == .file {
-            for finding in SecretScanner.scan(entry.bytes) {
-                diagnostics.append(.error(.secret, "this looks like \(finding.kind) in plaintext; remove it from the file and from history, rotate it, and store only a reference (provider keys) or a hash and prefix (API keys)",
-                                          at: SourceLocation(path: path, line: finding.line, column: finding.column)))
+        let files = snapshot.entries.filter { $0.value.kind == .file }.map(\.key)
+        return ParallelWork.map(files) { path in
+            SecretScanner.scan(snapshot.entries[path]?.bytes ?? []).map { finding in
+                Diagnostic.error(.secret, "this looks like \(finding.kind) in plaintext; remove it from the file and from history, rotate it, and store only a reference (provider keys) or a hash and prefix (API keys)",
+                                 at: SourceLocation(path: path, line: finding.line, column: finding.column))
             }
-        }
-        return diagnostics
+        }.flatMap { $0 }
     }
 
     // MARK: - State rules
@@ -219,17 +218,13 @@ public enum Validator {
 
     static func usageRules(_ org: Organization) -> [Diagnostic] {
         var out: [Diagnostic] = []
-        var seen: [String: SourceLocation] = [:]
+        var seen = Set<String>(minimumCapacity: org.usage.count)
+        var duplicated = Set<String>()
         var reportedWorkspaces = Set<String>()
         for record in org.usage {
-            if let first = seen[record.id] {
-                out.append(.error(.duplicate, "usage record id '\(record.id)' appears twice; record ids are unique, which makes imports idempotent",
-                                  at: record.location, notes: [.init("first here", at: first)]))
-            } else {
-                seen[record.id] = record.location
-            }
-            if let workspace = org.workspace(record.workspace) {
-                if workspace.isDeleted, reportedWorkspaces.insert(record.workspace).inserted {
+            if !seen.insert(record.id).inserted { duplicated.insert(record.id) }
+            if let index = org.workspaceIndex[record.workspace] {
+                if org.workspaces[index].isDeleted, reportedWorkspaces.insert(record.workspace).inserted {
                     out.append(.error(.r(10), "workspace '\(record.workspace)' is deleted, so its usage files must be removed; its tombstone records what it consumed",
                                       at: SourceLocation(path: record.location.path)))
                 }
@@ -237,11 +232,25 @@ public enum Validator {
                 out.append(.error(.reference, "usage for '\(record.workspace)', which is not a workspace\(Suggestion.hint(record.workspace, org.workspaces.map(\.id)))",
                                   at: SourceLocation(path: record.location.path)))
             }
-            if let problem = memberReference(record.member, org, what: "member", at: record.location) {
+            if let index = org.memberIndex[record.member] {
+                if let removal = org.members[index].removed, record.at > removal.at {
+                    out.append(.error(.r(11), "usage by '\(record.member)' at \(record.at), after the member was removed at \(removal.at)",
+                                      at: record.location))
+                }
+            } else if let problem = memberReference(record.member, org, what: "member", at: record.location) {
                 out.append(problem)
-            } else if let removal = org.member(record.member)?.removed, record.at > removal.at {
-                out.append(.error(.r(11), "usage by '\(record.member)' at \(record.at), after the member was removed at \(removal.at)",
-                                  at: record.location))
+            }
+        }
+        if !duplicated.isEmpty {
+            // Rare: a second pass finds where each duplicated id was first written.
+            var first: [String: SourceLocation] = [:]
+            for record in org.usage where duplicated.contains(record.id) {
+                if let location = first[record.id] {
+                    out.append(.error(.duplicate, "usage record id '\(record.id)' appears twice; record ids are unique, which makes imports idempotent",
+                                      at: record.location, notes: [.init("first here", at: location)]))
+                } else {
+                    first[record.id] = record.location
+                }
             }
         }
         return out

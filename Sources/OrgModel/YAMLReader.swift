@@ -9,7 +9,9 @@ enum YAMLReader {
         let parser: Yams.Parser
         let root: Yams.Node?
         do {
-            parser = try Yams.Parser(yaml: text)
+            // The basic resolver and an explicit encoding: no regular expressions and no environment lookups per file;
+            // orgsync reads scalars by their text and style, never by a resolved tag.
+            parser = try Yams.Parser(yaml: text, resolver: .basic, encoding: .utf8)
             root = try parser.singleRoot()
         } catch let error as YamlError {
             return .failure(diagnostic(for: error, path: path))

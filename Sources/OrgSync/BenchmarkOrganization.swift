@@ -447,3 +447,46 @@ extension BenchmarkOrganization {
         mutating func put(_ path: String, _ text: String) { files[path] = Array(text.utf8) }
     }
 }
+
+/// P6: how many charges per second the gateway makes in process, each checked against its balance and caps.
+public enum ChargeBenchmark {
+    public struct Result: Sendable {
+        public var charges: Int
+        /// Charges refused by a balance or a cap (counted: a refusal is checked like any charge).
+        public var blocked: Int
+        /// The (workspace, member) pairs the charges were spread over.
+        public var spenders: Int
+        public var seconds: Double
+        public var perSecond: Int { seconds > 0 ? Int(Double(charges) / seconds) : 0 }
+    }
+
+    /// Loads a gateway on `repository`'s HEAD and makes `count` charges of 0.0001 credits. The clock runs only
+    /// around the charges.
+    public static func run(repository: String, count: Int) throws(OrgSyncError) -> Result {
+        let gateway = try UsageGateway(repository: repository, writer: "bench")
+        let report = Validator.validate(try gateway.reader.snapshot(revision: gateway.revision.hex))
+        var spenders: [(workspace: String, member: String)] = []
+        for workspace in report.organization.workspaces where !workspace.isDeleted {
+            for assignment in workspace.members where assignment.role != .viewer {
+                spenders.append((workspace.id, assignment.member))
+            }
+        }
+        guard !spenders.isEmpty else { throw OrgSyncError(.refused, "no live workspace has a member who can spend") }
+        let credits = Credits(units: 1)
+        let now = Timestamp.now()
+        var blocked = 0
+        let clock = ContinuousClock()
+        let start = clock.now
+        for index in 0..<count {
+            let spender = spenders[index % spenders.count]
+            do {
+                _ = try gateway.charge(workspace: spender.workspace, member: spender.member, tool: .chat, credits: credits, at: now)
+            } catch {
+                blocked += 1
+            }
+        }
+        let elapsed = clock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return Result(charges: count, blocked: blocked, spenders: spenders.count, seconds: seconds)
+    }
+}

@@ -13,7 +13,7 @@ struct Bench: ParsableCommand {
           orgsync bench generate --output /tmp/bench-org          # the reference large org (SPEC §10)
           orgsync bench generate --workspaces 100 --members 500 --events 1000 --usage 10000 --output /tmp/small
         """,
-        subcommands: [BenchGenerate.self, BenchJournal.self]
+        subcommands: [BenchGenerate.self, BenchJournal.self, BenchCharges.self]
     )
 }
 
@@ -66,6 +66,42 @@ struct BenchGenerate: ParsableCommand {
                   \(summary.usageRecords) usage records in \(summary.usageFiles) files; \(organization.files.count) files, \(summary.bytes) bytes
 
                 """)
+            }
+        }
+    }
+}
+
+struct BenchCharges: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "charges",
+        abstract: "Measure in-process charges per second through the usage gateway (P6).",
+        discussion: """
+        Loads the gateway on the organization at HEAD, then charges COUNT times 0.0001 credits, spread over every \
+        member who can spend in every live workspace, each checked against the paying balance and the caps. \
+        Nothing is flushed: the repository is not changed.
+
+        Example:
+          orgsync bench charges --repo /tmp/bench-org --count 1000000
+        """
+    )
+
+    @OptionGroup var repository: RepositoryOptions
+    @Option(help: "How many charges to make.")
+    var count = 1_000_000
+    @OptionGroup var format: FormatOptions
+
+    func run() throws {
+        try Terminal.run(format: format.format) { () throws(OrgSyncError) in
+            guard count > 0 else { throw OrgSyncError(.environment, "--count must be at least 1") }
+            let result = try ChargeBenchmark.run(repository: repository.repo, count: count)
+            switch format.format {
+            case .json:
+                Terminal.write(JSONValue.object([
+                    "charges": .int(result.charges), "blocked": .int(result.blocked), "spenders": .int(result.spenders),
+                    "seconds": .number(String(result.seconds)), "chargesPerSecond": .int(result.perSecond),
+                ]).rendered() + "\n")
+            case .text:
+                Terminal.write("\(result.charges) charges (\(result.blocked) blocked) over \(result.spenders) members in \(String(format: "%.3f", result.seconds)) s: \(result.perSecond) charges per second\n")
             }
         }
     }

@@ -165,7 +165,9 @@ struct Validate: ParsableCommand {
                 org = result.state.organization
                 location = "staged changes in \(reader.directory) as \(email)"
             } else {
-                let report = Validator.validate(try state.snapshot())
+                let snapshot = try state.snapshot()
+                let report = Validator.validate(snapshot)
+                ProcessLifetime.keep(snapshot, report)
                 diagnostics = report.diagnostics
                 org = report.organization
                 location = (state.at ?? state.rev).map { "\(reader.directory) at \($0)" } ?? reader.directory
