@@ -228,7 +228,7 @@ enum ReportPage {
         for section in sections {
             out += "<section>\n<h2>\(M.escape(section.heading))</h2>\n"
             if var svg = section.chartSVG {
-                if svg.hasPrefix("<?xml"), let end = svg.range(of: "?>") { svg = String(svg[end.upperBound...]) }
+                if svg.hasPrefix("<?xml"), let end = svg.firstRange(of: "?>") { svg = String(svg[end.upperBound...]) }
                 out += "<figure>\n\(svg.trimmingPrefix { $0.isWhitespace })</figure>\n"
             }
             if let table = section.table { out += html(table) }
