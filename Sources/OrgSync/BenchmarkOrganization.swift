@@ -105,15 +105,9 @@ public struct BenchmarkOrganization: Sendable {
         Orgsync-Operation: bench-generate
 
         """
-        return try Committer(repository: repository, directory: fileManager.currentDirectoryPath.appendingPath(directory), prefix: "")
+        let absolute = URL(fileURLWithPath: directory, relativeTo: URL(fileURLWithPath: fileManager.currentDirectoryPath)).standardizedFileURL.path
+        return try Committer(repository: repository, directory: absolute, prefix: "")
             .commit(writes: files, removals: [], head: nil, message: message, author: author, committer: author)
-    }
-}
-
-extension String {
-    /// `path` made absolute against self (a folder), unless it already is.
-    func appendingPath(_ path: String) -> String {
-        path.hasPrefix("/") ? path : (hasSuffix("/") ? self + path : self + "/" + path)
     }
 }
 
