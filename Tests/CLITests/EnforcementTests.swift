@@ -45,9 +45,10 @@ struct EnforcementTests {
         }
     }
 
+    /// Event `n`, dated after everything `orgsync init` records at the clock's now, whatever the day the tests run.
     static func event(_ n: Int, _ body: String) -> (String, String) {
         let id = "01JD" + String(repeating: "0", count: 22 - String(n).count) + String(n)
-        return ("ledger/2026/11/\(id).yaml", "id: \(id)\nat: 2026-11-2\(n % 10)T09:00:00Z\n" + body)
+        return ("ledger/2099/11/\(id).yaml", "id: \(id)\nat: 2099-11-2\(n % 10)T09:00:00Z\n" + body)
     }
 
     /// Budget mode with 1,000 credits in `core`; `bo` billing, `cy` admin of workspace `team-a`, and `team-b`.
@@ -79,7 +80,7 @@ struct EnforcementTests {
             let result = try world.commit("Overdraw")
             #expect(result.status == 1)
             #expect(result.stderr == """
-            \(path):7:10: error: [R7] transfer of 1500 exceeds the 1000 credits available in 'core' at 2026-11-21T09:00:00Z; transfer at most 1000 or top up first
+            \(path):7:10: error: [R7] transfer of 1500 exceeds the 1000 credits available in 'core' at 2099-11-21T09:00:00Z; transfer at most 1000 or top up first
             orgsync: commit refused: 1 error in the staged changes, committing as ana@acme.example. Fix them and commit again.
 
             """)
@@ -162,7 +163,7 @@ struct EnforcementTests {
             #expect(rejected.status != 0)
             #expect(rejected.stderr.contains("remote: orgsync: rejected refs/heads/main\n"))
             #expect(rejected.stderr.contains("remote:   commit \(bad.prefix(10)) Overdraw team A (ana@acme.example): invalid\n"))
-            #expect(rejected.stderr.contains("remote:     \(overdraw):7:10: error: [R7] transfer of 101 exceeds the 100 credits available in 'team-a' at 2026-11-22T09:00:00Z; transfer at most 100 or top up first\n"))
+            #expect(rejected.stderr.contains("remote:     \(overdraw):7:10: error: [R7] transfer of 101 exceeds the 100 credits available in 'team-a' at 2099-11-22T09:00:00Z; transfer at most 100 or top up first\n"))
             #expect(rejected.stderr.contains("remote: orgsync: push rejected: 1 of 1 ref update breaks the organization's rules; fix the commits and push again\n"))
             #expect(try world.git(["rev-parse", "main"], in: world.remote).stdout != bad + "\n")
 
@@ -238,7 +239,7 @@ struct EnforcementTests {
             let before = try world.head()
             let merge = try world.git(["merge", "--no-edit", "side"], as: "cy@acme.example")
             #expect(merge.status != 0)
-            #expect(merge.stderr.contains("  V1  violation  [R7] \(right):7:10\n      transfer of 600 exceeds the 400 credits available in 'core' at 2026-11-22T09:00:00Z; transfer at most 400 or top up first\n"))
+            #expect(merge.stderr.contains("  V1  violation  [R7] \(right):7:10\n      transfer of 600 exceeds the 400 credits available in 'core' at 2099-11-22T09:00:00Z; transfer at most 400 or top up first\n"))
             #expect(try world.head() == before)
             #expect(try world.git(["merge", "--abort"]).status == 0)
 
