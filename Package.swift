@@ -28,7 +28,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "OrgSync", dependencies: ["OrgModel", "GitKit"]),
+        .target(name: "OrgSync", dependencies: ["OrgModel", "GitKit", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(
             name: "orgsync",
             dependencies: ["OrgSync", .product(name: "ArgumentParser", package: "swift-argument-parser")]

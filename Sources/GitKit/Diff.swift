@@ -7,17 +7,57 @@ extension Repository {
     /// Nil stands for the empty tree; an id that is not a tree (a commit, say) throws. A path whose kind changes,
     /// such as a file turned into a symlink, is one change with both sides set; a file replaced by a directory is
     /// a deletion plus additions under the directory. Submodules are compared by the commit they pin, never entered.
+    ///
+    /// Folders whose tree ids are equal are skipped without being read, as `git diff-tree` does, so the cost
+    /// follows the size of the change rather than of the trees (libgit2's tree-to-tree diff reads both whole).
     public func diff(from oldTree: ObjectID?, to newTree: ObjectID?) throws -> [TreeChange] {
-        // libgit2's documentation forbids passing two empty trees.
-        guard oldTree != nil || newTree != nil else { return [] }
-        let old = try oldTree.map(lookupTree)
-        defer { if let old { git_tree_free(old) } }
-        let new = try newTree.map(lookupTree)
-        defer { if let new { git_tree_free(new) } }
-        var options = try diffOptions()
-        let diff = try make("git_diff_tree_to_tree") { git_diff_tree_to_tree(&$0, pointer, old, new, &options) }
-        defer { git_diff_free(diff) }
-        return sorted(try changes(in: diff, index: nil))
+        var changes: [(path: [UInt8], change: TreeChange)] = []
+        try compare(oldTree, newTree, prefix: [], into: &changes)
+        return sorted(changes)
+    }
+
+    /// Adds the changes between the folders `old` and `new` (nil: absent) below `prefix` to `changes`.
+    private func compare(_ old: ObjectID?, _ new: ObjectID?, prefix: [UInt8], into changes: inout [(path: [UInt8], change: TreeChange)]) throws {
+        guard old != new else { return }
+        let before = try entries(of: old)
+        let after = try entries(of: new)
+        for name in Set(before.keys).union(after.keys) {
+            let (was, now) = (before[name], after[name])
+            let path = prefix + name
+            // A folder on either side is compared below it; the other side's file, if any, is a change here.
+            if was?.isTree == true || now?.isTree == true {
+                try compare(was?.isTree == true ? was?.id : nil, now?.isTree == true ? now?.id : nil, prefix: path + [UInt8(ascii: "/")], into: &changes)
+            }
+            let oldVersion = was?.version
+            let newVersion = now?.version
+            if oldVersion != newVersion {
+                changes.append((path, TreeChange(path: String(decoding: path, as: UTF8.self), old: oldVersion, new: newVersion)))
+            }
+        }
+    }
+
+    /// One entry of a tree: a folder, or a file, link or submodule.
+    private struct Entry {
+        let id: ObjectID
+        let isTree: Bool
+        /// nil for a folder.
+        let version: TreeEntryVersion?
+    }
+
+    /// The entries of the tree `id` by name; none for nil.
+    private func entries(of id: ObjectID?) throws -> [[UInt8]: Entry] {
+        guard let id else { return [:] }
+        let tree = try lookupTree(id)
+        defer { git_tree_free(tree) }
+        var entries: [[UInt8]: Entry] = [:]
+        for index in 0..<git_tree_entrycount(tree) {
+            guard let entry = git_tree_entry_byindex(tree, index), let name = git_tree_entry_name(entry),
+                  let entryID = ObjectID(git_tree_entry_id(entry)) else { throw GitError.missingResult(function: "git_tree_entry_byindex") }
+            let mode = git_tree_entry_filemode(entry)
+            let kind = TreeEntryKind(mode: mode.rawValue)
+            entries[bytes(name)] = Entry(id: entryID, isTree: mode == GIT_FILEMODE_TREE, version: kind.map { TreeEntryVersion(kind: $0, blob: entryID) })
+        }
+        return entries
     }
 
     /// Lists the paths that differ between the tree `tree` and `index` as it is in memory, like
@@ -69,6 +109,15 @@ extension Repository {
     /// Whether `tree` has an entry other than a directory at `path`.
     private func isNonTreeEntry(_ path: UnsafePointer<CChar>, in tree: OpaquePointer) throws -> Bool {
         try treeEntry(path, in: tree).map { $0.mode != GIT_FILEMODE_TREE } ?? false
+    }
+
+    /// The id of the folder `path` (such as `orgs/acme`) in `tree`; nil when `tree` has no folder there.
+    public func subtree(_ path: String, of tree: ObjectID) throws -> ObjectID? {
+        let root = try lookupTree(tree)
+        defer { git_tree_free(root) }
+        let entry = try withCheckedCString(path, "the path", function: "git_tree_entry_bypath") { try treeEntry($0, in: root) }
+        guard let entry, entry.mode == GIT_FILEMODE_TREE else { return nil }
+        return entry.id
     }
 
     /// The mode and id of `tree`'s entry at `path`, or nil when it has none.

@@ -24,7 +24,15 @@ public enum Authorization {
 
         /// Whether the member may make `change` (R11).
         public func allows(_ change: FieldChange) -> Bool {
-            switch member.role {
+            if let decided = Self.decision(of: member.role, on: change, owners: owners) { return decided }
+            guard case .workspace(let id, let field) = change.subject, adminOf.contains(id) else { return false }
+            return field == "name" || field.hasPrefix("members[") || field.hasPrefix("keys[") || field.hasPrefix("providers.")
+        }
+
+        /// What the organization role alone decides about `change`; nil when only the rights of a workspace
+        /// admin could allow it. `owners` are the members whose role is owner.
+        static func decision(of role: OrgRole, on change: FieldChange, owners: Set<String>) -> Bool? {
+            switch role {
             case .owner:
                 return true
             case .admin:
@@ -41,8 +49,7 @@ public enum Authorization {
             case .member:
                 break
             }
-            guard case .workspace(let id, let field) = change.subject, adminOf.contains(id) else { return false }
-            return field == "name" || field.hasPrefix("members[") || field.hasPrefix("keys[") || field.hasPrefix("providers.")
+            return nil
         }
 
         /// The member's rights in words, for messages.

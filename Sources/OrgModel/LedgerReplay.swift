@@ -37,6 +37,14 @@ public struct LedgerReplay: Sendable {
     /// For each deleted workspace not yet reached, the consumption its tombstone will charge to it at its
     /// deletion. Until then its replayed balance is higher than the one its gateways saw by up to this much.
     private var unchargedConsumption: [String: Credits] = [:]
+    /// The last step replayed; a replay can go on (`continued`) only with steps after it.
+    var lastKey: Key?
+
+    init(primary: String) { self.primary = primary }
+
+    /// Whether a deleted workspace's consumption is still to be charged: never so at the end of a replay
+    /// that did not fail.
+    var hasPendingDeletions: Bool { !unchargedConsumption.isEmpty }
 
     /// The Primary's balance.
     public var primaryBalance: Credits { balances[primary] ?? .zero }
@@ -50,7 +58,7 @@ extension LedgerReplay {
         case deletion(Int)
     }
 
-    private struct Key: Comparable {
+    struct Key: Comparable, Sendable {
         let at: Timestamp
         let phase: UInt8
         let id: String
@@ -103,10 +111,11 @@ extension LedgerReplay {
         steps.sort { $0.0 < $1.0 }
 
         do throws(Failure) {
-            for (_, step) in steps {
+            for (key, step) in steps {
+                replay.lastKey = key
                 switch step {
-                case .event(let index): try replay.apply(org.events[index], org: org, deletedAt: deletedAt)
-                case .usage(let index): try replay.apply(org.usage[index], org: org)
+                case .event(let index): try replay.apply(org.events[index], lookup: org, deletedAt: deletedAt)
+                case .usage(let index): try replay.apply(org.usage[index], lookup: org)
                 case .deletionUsage(let index): try replay.chargeDeleted(org.workspaces[index])
                 case .deletion(let index):
                     let workspace = org.workspaces[index]
@@ -118,6 +127,35 @@ extension LedgerReplay {
             replay.failure = error.diagnostic
         }
         return replay
+    }
+
+    /// This replay, which ended with no failure and no warning, continued with `events` and `usage`: steps that
+    /// all come after its last one, as they do when a commit only appends. nil when a step does not come after
+    /// it, or when a step fails or warns; a full replay then says what is wrong.
+    ///
+    /// `lookup` answers for the state the steps are added to, whose deletions (`deletedAt`) are all in the past.
+    func continued(events: [LedgerEvent], usage: [UsageRecord], lookup: some ReplayLookup, deletedAt: [String: Timestamp]) -> LedgerReplay? {
+        guard failure == nil, warnings.isEmpty, unchargedConsumption.isEmpty, traced == nil else { return nil }
+        var steps: [(Key, Step)] = events.enumerated().map { (Key(at: $1.at, phase: 1, id: $1.id), .event($0)) }
+        steps += usage.enumerated().map { (Key(at: $1.at, phase: 1, id: $1.id), .usage($0)) }
+        steps.sort { $0.0 < $1.0 }
+        // Steps with equal keys could be replayed in either order; the full replay decides those.
+        for (earlier, later) in zip(steps, steps.dropFirst()) where !(earlier.0 < later.0) { return nil }
+        if let first = steps.first?.0, let lastKey, !(lastKey < first) { return nil }
+        var replay = self
+        do throws(Failure) {
+            for (key, step) in steps {
+                replay.lastKey = key
+                switch step {
+                case .event(let index): try replay.apply(events[index], lookup: lookup, deletedAt: deletedAt)
+                case .usage(let index): try replay.apply(usage[index], lookup: lookup)
+                case .deletionUsage, .deletion: return nil
+                }
+            }
+        } catch {
+            return nil
+        }
+        return replay.warnings.isEmpty ? replay : nil
     }
 
     private func balance(_ workspace: String) -> Credits { balances[workspace] ?? .zero }
@@ -137,7 +175,7 @@ extension LedgerReplay {
         }
     }
 
-    private mutating func apply(_ event: LedgerEvent, org: Organization, deletedAt: [String: Timestamp]) throws(Failure) {
+    private mutating func apply(_ event: LedgerEvent, lookup: some ReplayLookup, deletedAt: [String: Timestamp]) throws(Failure) {
         switch event.kind {
         case .topup(let credits, _):
             balances[primary] = try Self.sum(balance(primary), credits, at: event.source["credits"])
@@ -146,9 +184,9 @@ extension LedgerReplay {
 
         case .transfer(let transfer):
             for (field, id) in [("from", transfer.from), ("to", transfer.to)] {
-                guard let workspace = org.workspace(id) else {
+                guard lookup.hasWorkspace(id) else {
                     var message = "transfer \(field) '\(id)', which is not a workspace"
-                    if let suggestion = Suggestion.closest(to: id, among: org.workspaces.map(\.id)) {
+                    if let suggestion = Suggestion.closest(to: id, among: lookup.workspaceIDs) {
                         message += "; did you mean '\(suggestion)'?"
                     } else {
                         message += "; create workspaces/\(id).yaml first or fix the id"
@@ -157,11 +195,11 @@ extension LedgerReplay {
                 }
                 if let deleted = deletedAt[id] {
                     throw Failure(diagnostic: .error(.r(7), "transfer \(field) '\(id)', which was deleted at \(deleted); deleted workspaces cannot send or receive credits",
-                                                     at: event.source[field], notes: [.init("deleted here", at: workspace.source["deleted"])]))
+                                                     at: event.source[field], notes: [.init("deleted here", at: lookup.tombstoneLocation(id))]))
                 }
             }
             if transfer.reason == .deletion {
-                guard let tombstone = org.workspace(transfer.from)?.deleted, tombstone.at == event.at, transfer.to == primary else {
+                guard lookup.deletionTime(transfer.from) == event.at, transfer.to == primary else {
                     throw Failure(diagnostic: .error(.r(10), "a transfer with reason 'deletion' must return a deleted workspace's balance to the Primary '\(primary)' at the time of deletion; remove the reason or fix from, to and at",
                                                      at: event.source["reason"]))
                 }
@@ -206,8 +244,8 @@ extension LedgerReplay {
         }
     }
 
-    private mutating func apply(_ record: UsageRecord, org: Organization) throws(Failure) {
-        guard org.memberIndex[record.member] != nil else { return }
+    private mutating func apply(_ record: UsageRecord, lookup: some ReplayLookup) throws(Failure) {
+        guard lookup.hasMember(record.member) else { return }
         let payer = mode == .budget ? record.workspace : primary
         let available = balance(payer)
         guard record.credits <= available else {
@@ -265,6 +303,29 @@ extension LedgerReplay {
         }
         balances[workspace.id] = nil
     }
+}
+
+/// What the replay looks up besides its steps: in the organization being replayed, or, to continue a replay,
+/// in the summary of the state it ended at (`StateSummary`).
+protocol ReplayLookup {
+    func hasWorkspace(_ id: String) -> Bool
+    /// Every workspace id, for suggestions.
+    var workspaceIDs: [String] { get }
+    /// When the workspace was deleted; nil for a live workspace.
+    func deletionTime(_ workspace: String) -> Timestamp?
+    /// Where the workspace's tombstone is written.
+    func tombstoneLocation(_ workspace: String) -> SourceLocation
+    func hasMember(_ id: String) -> Bool
+}
+
+extension Organization: ReplayLookup {
+    func hasWorkspace(_ id: String) -> Bool { workspaceIndex[id] != nil }
+    var workspaceIDs: [String] { workspaces.map(\.id) }
+    func deletionTime(_ workspace: String) -> Timestamp? { self.workspace(workspace)?.deleted?.at }
+    func tombstoneLocation(_ workspace: String) -> SourceLocation {
+        self.workspace(workspace)?.source["deleted"] ?? SourceLocation(path: Workspace.path(for: workspace))
+    }
+    func hasMember(_ id: String) -> Bool { memberIndex[id] != nil }
 }
 
 /// One step of a workspace's balance history, from the ledger replay.

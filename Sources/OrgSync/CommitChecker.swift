@@ -68,11 +68,17 @@ public final class CommitChecker {
     /// The organization's folder inside the repository, as `path/` (empty for the whole repository).
     private let prefix: String
     private var states: [ObjectID: (tree: ObjectID, state: OrgState)] = [:]
+    /// Summaries of clean states by the id of the organization's tree: made here, or read from `cache`.
+    private var summaries: [ObjectID: StateSummary] = [:]
+    private let cache: StateCache
+    /// The commits found valid by `checkAppended`: each only appends to its one parent.
+    private(set) var appendOnly: Set<ObjectID> = []
 
     /// A checker for the organization at the root of `repository`, or in its subfolder `prefix`.
     public init(repository: GitKit.Repository, prefix: String = "") {
         self.repository = repository
         self.prefix = prefix.isEmpty || prefix.hasSuffix("/") ? prefix : prefix + "/"
+        self.cache = StateCache(repository)
     }
 
     // MARK: Commits
@@ -90,17 +96,65 @@ public final class CommitChecker {
         }
         let state = OrgState(snapshot)
         states[commit] = (info.tree, state)
+        if let summary = StateSummary(state.report), let key = organizationTree(info.tree) {
+            summaries[key] = summary
+            cache.store(summary, for: key)
+        }
         return state
     }
 
     /// Checks `commit`: its state, and its transition from its parents as made by its author.
     public func check(_ commit: ObjectID) throws(OrgSyncError) -> CommitVerdict {
         let info = try read(commit)
+        if let verdict = try checkAppended(info) { return verdict }
         var parents: [OrgState] = []
         for parent in info.parents { parents.append(try state(at: parent)) }
         let state = try self.state(at: commit)
         let base = try mergeBase(of: info.parents)
         return CommitVerdict(commit: info, diagnostics: Self.diagnostics(from: parents, base: base, to: state, author: info.author.email))
+    }
+
+    /// The verdict on a commit that only appends to a parent whose state is summarized (`StateSummary`):
+    /// valid with no diagnostic, from the changed files alone. nil when the commit needs the full check.
+    private func checkAppended(_ info: Commit) throws(OrgSyncError) -> CommitVerdict? {
+        guard info.parents.count == 1 else { return nil }
+        let parentTree = try read(info.parents[0]).tree
+        guard let parentKey = organizationTree(parentTree), let summary = summary(of: parentKey),
+              let key = organizationTree(info.tree) else { return nil }
+        let changes = try gitCall("cannot compare \(info.parents[0]) with \(info.id)") { try repository.diff(from: parentTree, to: info.tree) }
+        var files: [StateSummary.AppendedFile] = []
+        for change in changes where change.path.hasPrefix(prefix) {
+            guard let new = change.new, new.kind == .file || new.kind == .executable else { return nil }
+            var old: [UInt8]?
+            if let before = change.old {
+                guard before.kind == .file || before.kind == .executable else { return nil }
+                old = try gitCall("cannot read \(change.path)") { try repository.blob(before.blob) }
+            }
+            let bytes = try gitCall("cannot read \(change.path)") { try repository.blob(new.blob) }
+            files.append(StateSummary.AppendedFile(path: String(change.path.dropFirst(prefix.count)), old: old, new: bytes))
+        }
+        guard let next = summary.appending(files, author: info.author.email) else { return nil }
+        summaries[key] = next
+        appendOnly.insert(info.id)
+        return CommitVerdict(commit: info, diagnostics: [])
+    }
+
+    private func organizationTree(_ tree: ObjectID) -> ObjectID? {
+        StateCache.organizationTree(tree, prefix: prefix, in: repository)
+    }
+
+    /// The summary of the clean state whose organization tree is `key`, made here or cached.
+    private func summary(of key: ObjectID) -> StateSummary? {
+        if let summary = summaries[key] { return summary }
+        let summary = cache.summary(of: key)
+        summaries[key] = summary
+        return summary
+    }
+
+    /// Keeps the summary of `commit`'s state in the cache, so that the next check can start from it.
+    private func persist(_ commit: ObjectID?) {
+        guard let commit, let tree = try? read(commit).tree, let key = organizationTree(tree), let summary = summaries[key] else { return }
+        cache.store(summary, for: key)
     }
 
     /// The state and transition diagnostics of a step. A step between states that hold no organization
@@ -133,6 +187,7 @@ public final class CommitChecker {
         }
         var verdicts: [CommitVerdict] = []
         for commit in commits { verdicts.append(try check(commit)) }
+        persist(verdicts.last?.commit.id)
         return verdicts
     }
 
@@ -232,17 +287,31 @@ public final class CommitChecker {
             }
             let commits = try gitCall("cannot list the commits pushed to \(update.name)") { try repository.walk(including: [newCommit], excluding: known) }
             for commit in commits { verdict.commits.append(try check(commit)) }
+            persist(commits.last)
             if protected, let oldCommit, oldCommit != newCommit {
                 if !(try gitCall("cannot compare \(oldCommit) with \(newCommit)") { try repository.isDescendant(newCommit, of: oldCommit) }) {
                     verdict.problems.append(.error(.t(1), "\(update.name) is the organization's branch and only moves forward, but this push rewrites it (\(oldCommit.hex.prefix(10)) is not in the new history); undo changes with new commits instead",
                                                    at: location))
                 }
                 // Published events stay, even through a merge that settled a violation by dropping events (M3, S3).
-                verdict.problems += Transition.historyRules(from: try state(at: oldCommit), to: try state(at: newCommit))
+                // A line of commits that each only append keeps them all, so no state needs loading for it.
+                if !(try appendsOnly(from: oldCommit, to: newCommit)) {
+                    verdict.problems += Transition.historyRules(from: try state(at: oldCommit), to: try state(at: newCommit))
+                }
             }
             verdicts.append(verdict)
         }
         return verdicts
+    }
+
+    /// Whether `new` is reached from `old` through first parents that `checkAppended` found only append.
+    private func appendsOnly(from old: ObjectID, to new: ObjectID) throws(OrgSyncError) -> Bool {
+        var commit = new
+        while commit != old {
+            guard appendOnly.contains(commit), let parent = try read(commit).parents.first else { return false }
+            commit = parent
+        }
+        return true
     }
 
     // MARK: Reading

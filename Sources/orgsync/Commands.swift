@@ -165,9 +165,12 @@ struct Validate: ParsableCommand {
                 org = result.state.organization
                 location = "staged changes in \(reader.directory) as \(email)"
             } else {
-                let snapshot = try state.snapshot()
+                // A revision is pinned to its commit first, so the summary kept for later checks is that commit's.
+                let commit = try state.revision().map { revision throws(OrgSyncError) in try StateCache.commit(revision, in: reader) }
+                let snapshot = try reader.snapshot(revision: commit)
                 let report = Validator.validate(snapshot)
                 ProcessLifetime.keep(snapshot, report)
+                if let commit { StateCache.remember(report, of: commit, in: reader) }
                 diagnostics = report.diagnostics
                 org = report.organization
                 location = (state.at ?? state.rev).map { "\(reader.directory) at \($0)" } ?? reader.directory
