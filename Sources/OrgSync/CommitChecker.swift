@@ -134,6 +134,9 @@ public final class CommitChecker {
             files.append(StateSummary.AppendedFile(path: String(change.path.dropFirst(prefix.count)), old: old, new: bytes))
         }
         guard let next = summary.appending(files, author: info.author.email) else { return nil }
+        // One summary per line of commits: a long push of appends holds one, not one per commit. A sibling
+        // of this commit reads the parent's again from the cache, or is checked in full.
+        summaries[parentKey] = nil
         summaries[key] = next
         appendOnly.insert(info.id)
         return CommitVerdict(commit: info, diagnostics: [])
