@@ -88,9 +88,10 @@ public struct StateCache {
         prune(keeping: target)
     }
 
-    /// Removes all but the most recent entries.
+    /// Removes all but the most recent entries, and what a killed process left half-written.
     private func prune(keeping kept: String) {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for name in names where name.hasSuffix(".tmp") { unlink(folder + "/" + name) }
         let entries: [(path: String, modified: Int)] = names.filter { $0.hasSuffix(".summary") }.compactMap { name in
             var info = stat()
             let path = folder + "/" + name
