@@ -410,7 +410,8 @@ public final class Repository {
         parents: [ObjectID],
         author: Signature,
         committer: Signature,
-        message: String
+        message: String,
+        sign: ((String) throws -> String)? = nil
     ) throws -> ObjectID {
         var treeID = tree.oid
         let tree = try make("git_tree_lookup") { git_tree_lookup(&$0, pointer, &treeID) }
@@ -427,18 +428,56 @@ public final class Repository {
             try committer.withGitSignature(function: "git_commit_create") { committer in
                 try withCheckedCString(message, "commit message", function: "git_commit_create") { message in
                     try parentCommits.withUnsafeMutableBufferPointer { parents in
+                        guard let sign else {
+                            try check(
+                                git_commit_create(
+                                    &oid, pointer, nil, author, committer, nil, message, tree,
+                                    parents.count, parents.baseAddress
+                                ),
+                                function: "git_commit_create"
+                            )
+                            return
+                        }
+                        // A signed commit: the object's text, its signature, then the object with a gpgsig header.
+                        var buffer = git_buf()
+                        defer { git_buf_dispose(&buffer) }
                         try check(
-                            git_commit_create(
-                                &oid, pointer, nil, author, committer, nil, message, tree,
-                                parents.count, parents.baseAddress
-                            ),
-                            function: "git_commit_create"
+                            git_commit_create_buffer(&buffer, pointer, author, committer, nil, message, tree,
+                                                     parents.count, parents.baseAddress),
+                            function: "git_commit_create_buffer"
                         )
+                        let content = buffer.ptr.map { String(cString: $0) } ?? ""
+                        let signature = try sign(content)
+                        try check(git_commit_create_with_signature(&oid, pointer, content, signature, "gpgsig"),
+                                  function: "git_commit_create_with_signature")
                     }
                 }
             }
         }
         return ObjectID(oid)
+    }
+
+    /// The signature in `commit`'s `gpgsig` header and the bytes it signs (the commit object without that
+    /// header), or nil for an unsigned commit.
+    public func commitSignature(_ commit: ObjectID) throws -> (signature: [UInt8], signedData: [UInt8])? {
+        var id = commit.oid
+        var signature = git_buf()
+        var signed = git_buf()
+        defer {
+            git_buf_dispose(&signature)
+            git_buf_dispose(&signed)
+        }
+        let result = git_commit_extract_signature(&signature, &signed, pointer, &id, nil)
+        if result == GIT_ENOTFOUND.rawValue {
+            git_error_clear()
+            return nil
+        }
+        try check(result, function: "git_commit_extract_signature")
+        func bytes(_ buffer: git_buf) -> [UInt8] {
+            guard let start = buffer.ptr else { return [] }
+            return start.withMemoryRebound(to: UInt8.self, capacity: buffer.size) { Array(UnsafeBufferPointer(start: $0, count: buffer.size)) }
+        }
+        return (bytes(signature), bytes(signed))
     }
 
     /// Points the reference `name` (such as `refs/heads/main`) at `new`, only if it currently points at `old`.

@@ -13,6 +13,14 @@ public struct OrgState: Sendable {
 
     public var organization: Organization { report.organization }
 
+    /// Whether `policy.signedCommits` is `required` (T5).
+    public var requiresSignedCommits: Bool { organization.config?.policy.signedCommits == .required }
+
+    /// The active member whose email is `email`, with their signing keys, as T5 needs them.
+    public func signer(email: String) -> (id: String, keys: [String])? {
+        activeMember(email: email).map { ($0.id, $0.signingKeys) }
+    }
+
     /// The active member whose email is `email`, compared case-insensitively (R11).
     public func activeMember(email: String) -> Member? {
         let wanted = email.lowercased()

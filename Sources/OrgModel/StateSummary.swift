@@ -13,6 +13,7 @@ public struct StateSummary: Sendable {
         var email: String
         var role: OrgRole
         var removedAt: Timestamp?
+        var signingKeys: [String]
     }
 
     /// The replay's end state.
@@ -25,6 +26,8 @@ public struct StateSummary: Sendable {
     /// share a digest by chance: either way the full check decides.
     var eventIDs: IDDigests
     var usageIDs: IDDigests
+    /// Whether `policy.signedCommits` is `required` (T5).
+    public private(set) var requiresSignedCommits: Bool
 
     /// The summary of `report`'s state; nil unless it has no diagnostic at all and a complete replay.
     public init?(_ report: ValidationReport) {
@@ -33,7 +36,10 @@ public struct StateSummary: Sendable {
               let replay = report.replay, replay.failure == nil, replay.warnings.isEmpty, replay.traced == nil,
               !replay.hasPendingDeletions else { return nil }
         self.replay = replay
-        self.members = org.members.map { MemberFacts(id: $0.id, email: $0.email.lowercased(), role: $0.role, removedAt: $0.removed?.at) }
+        self.members = org.members.map {
+            MemberFacts(id: $0.id, email: $0.email.lowercased(), role: $0.role, removedAt: $0.removed?.at, signingKeys: $0.signingKeys)
+        }
+        self.requiresSignedCommits = org.config?.policy.signedCommits == .required
         var workspaces: [String: Timestamp?] = [:]
         for workspace in org.workspaces { workspaces[workspace.id] = .some(workspace.deleted?.at) }
         self.workspaces = workspaces
@@ -99,8 +105,7 @@ public struct StateSummary: Sendable {
         }
 
         // The transition: T1–T3 hold for additions alone; T4 needs the author's rights and attribution.
-        let wanted = author.lowercased()
-        guard let member = members.first(where: { $0.removedAt == nil && $0.email == wanted }) else { return nil }
+        guard let member = activeMember(email: author) else { return nil }
         let owners = Set(members.filter { $0.role == .owner }.map(\.id))
         let changes = events.map { FieldChange(subject: .event($0.id), oldLocation: nil, newLocation: $0.source.file, oldValue: nil, newValue: FactValue($0)) }
             + records.map { FieldChange(subject: .usage($0.id), oldLocation: nil, newLocation: $0.location, oldValue: nil, newValue: FactValue([$0.workspace, $0.jsonLine])) }
@@ -113,6 +118,18 @@ public struct StateSummary: Sendable {
         guard let replay = replay.continued(events: events, usage: records, lookup: self, deletedAt: deletedAt) else { return nil }
         next.replay = replay
         return next
+    }
+}
+
+extension StateSummary {
+    private func activeMember(email: String) -> MemberFacts? {
+        let wanted = email.lowercased()
+        return members.first { $0.removedAt == nil && $0.email == wanted }
+    }
+
+    /// The active member whose email is `email`, with their signing keys, as T5 needs them.
+    public func signer(email: String) -> (id: String, keys: [String])? {
+        activeMember(email: email).map { ($0.id, $0.signingKeys) }
     }
 }
 
@@ -193,7 +210,7 @@ struct IDDigests: Sendable, Equatable {
 
 extension StateSummary {
     /// The version of `encoded()`'s layout; a summary in another layout is not read.
-    static let layout: UInt32 = 1
+    static let layout: UInt32 = 2
 
     /// The summary as bytes, for a cache. Maps are written in key order, so equal summaries give equal bytes.
     public func encoded() -> [UInt8] {
@@ -223,7 +240,10 @@ extension StateSummary {
             out.string(member.email)
             out.string(member.role.rawValue)
             out.timestamp(member.removedAt)
+            out.u32(UInt32(member.signingKeys.count))
+            for key in member.signingKeys { out.string(key) }
         }
+        out.u8(requiresSignedCommits ? 1 : 0)
         out.u32(UInt32(workspaces.count))
         for (id, deletedAt) in workspaces.sorted(by: { $0.key < $1.key }) {
             out.string(id)
@@ -275,9 +295,16 @@ extension StateSummary {
         members.reserveCapacity(memberCount)
         for _ in 0..<memberCount {
             guard let id = input.string(), let email = input.string(), let role = input.string().flatMap(OrgRole.init(rawValue:)),
-                  let removedAt = input.timestamp(), members.last.map({ $0.id < id }) ?? true else { return nil }
-            members.append(MemberFacts(id: id, email: email, role: role, removedAt: removedAt))
+                  let removedAt = input.timestamp(), members.last.map({ $0.id < id }) ?? true,
+                  let keyCount = input.count() else { return nil }
+            var keys: [String] = []
+            for _ in 0..<keyCount {
+                guard let key = input.string() else { return nil }
+                keys.append(key)
+            }
+            members.append(MemberFacts(id: id, email: email, role: role, removedAt: removedAt, signingKeys: keys))
         }
+        guard let signed = input.u8(), signed <= 1 else { return nil }
         guard let workspaceCount = input.count() else { return nil }
         var workspaces: [String: Timestamp?] = [:]
         workspaces.reserveCapacity(workspaceCount)
@@ -298,6 +325,7 @@ extension StateSummary {
         guard input.remaining == 0 else { return nil }
         self.replay = replay
         self.members = members
+        self.requiresSignedCommits = signed == 1
         self.workspaces = workspaces
         self.eventIDs = digests[0]
         self.usageIDs = digests[1]

@@ -1,8 +1,7 @@
-/// The transition rules (SPEC §4, T1–T4): what one commit may change relative to its parents.
+/// The transition rules (SPEC §4, T1–T5): what one commit may change relative to its parents.
 ///
-/// A commit is valid when its state is valid (`Validator`) and its transition is. T5 (signatures) is not
-/// checked yet: it needs the commit object itself, so it belongs beside these rules in the engine, where
-/// `OrgSync.CommitChecker` reads commits.
+/// A commit is valid when its state is valid (`Validator`) and its transition is. T5 (signatures) needs the
+/// commit object itself: `OrgSync.CommitChecker` reads its signature and calls `signature(of:…)`.
 public enum Transition {
     /// Checks the step from `parents` (none for a root commit; two or more for a merge) to `result`, made by
     /// the author whose email is `author`. Collects every failure.
@@ -28,6 +27,43 @@ public enum Transition {
     /// rewrites a branch is checked with these from the branch's old tip to its new one.
     public static func historyRules(from earlier: OrgState, to later: OrgState) -> [Diagnostic] {
         Array(Set(appendOnly([earlier], later) + stableIdentifiers([earlier], later))).sorted()
+    }
+
+    // MARK: T5: signed commits
+
+    /// T5: with `policy.signedCommits: required`, `commit` carries an SSH signature (SSHSIG in its `gpgsig`
+    /// header) that verifies with one of its author's `signingKeys`. `signer` is the author as an active
+    /// member of the state the commit starts from, with their keys; nil when the author is none. Call it
+    /// only when the policy requires signatures. `commit` names it in messages ("commit 1a2b3c4d5e"). Nil
+    /// when the signature holds.
+    public static func signature(of commit: String, _ gpgsig: (signature: [UInt8], signedData: [UInt8])?, author: String,
+                                 signer: (id: String, keys: [String])?) -> Diagnostic? {
+        let howTo = "git config gpg.format ssh; git config user.signingkey ~/.ssh/id_ed25519.pub; git commit --amend -S --no-edit"
+        guard let signer else {
+            return .error(.t(5), "\(commit) is by \(author), who is not an active member with signing keys, and policy.signedCommits is required; every commit must be signed by its author's key",
+                          at: SourceLocation(path: "org.yaml"))
+        }
+        let location = SourceLocation(path: Member.path(for: signer.id))
+        guard let gpgsig else {
+            return .error(.t(5), "\(commit) is not signed, and policy.signedCommits is required; sign it with one of \(signer.id)'s signing keys (\(howTo))",
+                          at: location)
+        }
+        let parsed: SSHSignature
+        do {
+            parsed = try SSHSignature(armored: gpgsig.signature)
+        } catch {
+            return .error(.t(5), "\(commit)'s signature cannot be checked: \(error.reason); sign it with one of \(signer.id)'s ssh-ed25519 signing keys (\(howTo))",
+                          at: location)
+        }
+        guard signer.keys.contains(where: { SSHPublicKey(line: $0) == parsed.key }) else {
+            return .error(.t(5), "\(commit) is signed with \(parsed.key.fingerprint), which is not one of \(signer.id)'s signing keys; sign it with a key listed in \(location.path), or have an owner add this key there first",
+                          at: location)
+        }
+        guard parsed.verifies(gpgsig.signedData) else {
+            return .error(.t(5), "\(commit)'s signature by \(parsed.key.fingerprint) does not verify: the commit was changed after it was signed, or the signature is not for git (namespace '\(parsed.namespace)'); sign it again",
+                          at: location)
+        }
+        return nil
     }
 
     // MARK: T1: the ledger and usage are append-only

@@ -111,7 +111,21 @@ public final class CommitChecker {
         for parent in info.parents { parents.append(try state(at: parent)) }
         let state = try self.state(at: commit)
         let base = try mergeBase(of: info.parents)
-        return CommitVerdict(commit: info, diagnostics: Self.diagnostics(from: parents, base: base, to: state, author: info.author.email))
+        var diagnostics = Self.diagnostics(from: parents, base: base, to: state, author: info.author.email)
+        // T5: the policy before the commit or after it; the author's keys as the commit found them (for a
+        // first commit, as it makes them). A commit cannot sign itself in with a key it adds.
+        let before = parents.first { $0.snapshot.hasOrganizationFiles }
+        if before?.requiresSignedCommits == true || state.requiresSignedCommits,
+           let problem = try signatureProblem(info, signer: (before ?? state).signer(email: info.author.email)) {
+            diagnostics = (diagnostics + [problem]).sorted()
+        }
+        return CommitVerdict(commit: info, diagnostics: diagnostics)
+    }
+
+    /// T5 for `info`, whose author is `signer` in the state it starts from.
+    private func signatureProblem(_ info: Commit, signer: (id: String, keys: [String])?) throws(OrgSyncError) -> Diagnostic? {
+        let gpgsig = try gitCall("cannot read the signature of commit \(info.id)") { try repository.commitSignature(info.id) }
+        return Transition.signature(of: "commit \(info.id.hex.prefix(10))", gpgsig, author: info.author.email, signer: signer)
     }
 
     /// The verdict on a commit that only appends to a parent whose state is summarized (`StateSummary`):
@@ -134,6 +148,10 @@ public final class CommitChecker {
             files.append(StateSummary.AppendedFile(path: String(change.path.dropFirst(prefix.count)), old: old, new: bytes))
         }
         guard let next = summary.appending(files, author: info.author.email) else { return nil }
+        // An append changes neither the policy nor anyone's keys: T5 is the parent's.
+        if summary.requiresSignedCommits, let problem = try signatureProblem(info, signer: summary.signer(email: info.author.email)) {
+            return CommitVerdict(commit: info, diagnostics: [problem])
+        }
         // One summary per line of commits: a long push of appends holds one, not one per commit. A sibling
         // of this commit reads the parent's again from the cache, or is checked in full.
         summaries[parentKey] = nil

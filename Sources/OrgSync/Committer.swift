@@ -14,6 +14,15 @@ struct Committer {
     let directory: String
     /// The organization's folder inside the repository, as `path/`; empty at the root.
     let prefix: String
+    /// Signs the commit, when the organization requires signed commits (T5).
+    var signer: CommitSigner?
+
+    init(repository: GitKit.Repository, directory: String, prefix: String, signer: CommitSigner? = nil) {
+        self.repository = repository
+        self.directory = directory
+        self.prefix = prefix
+        self.signer = signer
+    }
 
     /// A file to stage and write: its entry in the index and its bytes in the work tree.
     struct StagedFile {
@@ -76,7 +85,8 @@ struct Committer {
             case .commit(let message, let author, let committer, let otherParents):
                 let tree = try index.writeTree()
                 commit = try repository.createCommit(tree: tree, parents: (head.map { [$0] } ?? []) + otherParents,
-                                                     author: author, committer: committer, message: message)
+                                                     author: author, committer: committer, message: message,
+                                                     sign: signer.map { signer in { content in try signer.sign(content) } })
             case .fastForward(let target):
                 guard try index.writeTree() == repository.commit(target).tree else {
                     throw OrgSyncError(.environment, "the fast-forward to \(target.hex.prefix(10)) does not reproduce its tree")
@@ -87,7 +97,7 @@ struct Committer {
             }
         } catch {
             try? index.read(force: true) // drop the staged changes from the in-memory index
-            throw OrgSyncError.git("cannot write the commit", error)
+            throw (error as? OrgSyncError) ?? OrgSyncError.git("cannot write the commit", error)
         }
 
         let indexPath = repository.gitDirectory + "/index"

@@ -117,11 +117,13 @@ extension Merger {
             .joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines) + "\n"
         if !message.contains("Orgsync-Operation:") { message += "\nOrgsync-Operation: merge\n" }
         let (author, committer) = GitIdentity.signatures(for: actor, email: email, in: repository, at: now)
+        let signer = try CommitSigner.required(from: verdict.parents.first, to: verdict.state, author: email, in: repository)
         let commit: ObjectID = try gitCall("cannot commit the merge") {
             guard try repository.index().writeTree() == staged else {
                 throw OrgSyncError(.refused, "the index changed while orgsync was checking it; nothing was committed: run the command again")
             }
-            return try repository.createCommit(tree: staged, parents: [head, theirs], author: author, committer: committer, message: message)
+            return try repository.createCommit(tree: staged, parents: [head, theirs], author: author, committer: committer, message: message,
+                                               sign: signer.map { signer in { content in try signer.sign(content) } })
         }
         try Committer(repository: repository, directory: repository.workingDirectory ?? reader.directory, prefix: "")
             .moveBranch(to: commit, from: head, message: message)

@@ -88,7 +88,7 @@ public struct Merger {
         guard let actor = ours.activeMember(email: email) ?? theirsState.activeMember(email: email) else {
             throw OrgSyncError(.refused, "'\(email)' is not an active member of the organization, so it may merge nothing; act as a member (git config user.email, or --as EMAIL)")
         }
-        let committer = Committer(repository: repository, directory: workTree, prefix: "")
+        var committer = Committer(repository: repository, directory: workTree, prefix: "")
         let headTree = try gitCall("cannot read \(head)") { try repository.commit(head).tree }
         let theirsTree = try gitCall("cannot read \(theirs)") { try repository.commit(theirs).tree }
 
@@ -153,6 +153,7 @@ public struct Merger {
                 throw OrgSyncError(.refused, "orgsync merge refused: the merge commit would break \(errors.count == 1 ? "a rule" : "\(errors.count) rules") (above); nothing was written", diagnostics: errors)
             }
             let (author, committerSignature) = GitIdentity.signatures(for: actor, email: email, in: repository, at: now)
+            committer.signer = try CommitSigner.required(from: ours, to: merged, author: email, in: repository)
             var message = title + "\n\n"
             if !outcome.mergedFiles.isEmpty {
                 message += "orgsync merged \(outcome.mergedFiles.count) file\(outcome.mergedFiles.count == 1 ? "" : "s") both sides changed, field by field.\n\n"

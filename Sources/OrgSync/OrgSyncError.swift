@@ -46,6 +46,8 @@ public struct OrgSyncError: Error, CustomStringConvertible, Sendable {
 func gitCall<T>(_ message: String, _ body: () throws -> T) throws(OrgSyncError) -> T {
     do {
         return try body()
+    } catch let error as OrgSyncError {
+        throw error // orgsync's own refusal from inside the call, such as a signature that would not verify
     } catch {
         throw OrgSyncError.git(message, error)
     }
