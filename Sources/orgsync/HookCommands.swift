@@ -143,6 +143,13 @@ struct HooksRun: ParsableCommand {
                 return false
             }
         }
+        // The commit and its signature do not exist yet: T5 is checked on the commit (server hook, validate
+        // --range). Say so while it can still be signed.
+        if verdict.state.requiresSignedCommits || verdict.parents.first?.requiresSignedCommits == true,
+           let repository = try? reader.repository(),
+           !["true", "yes", "on", "1"].contains(((try? repository.config("commit.gpgsign")) ?? nil)?.lowercased() ?? "") {
+            Terminal.writeError("orgsync: note: policy.signedCommits is required; commit with -S (or 'git config commit.gpgsign true'), or the server will reject this commit\n")
+        }
         guard verdict.isValid else {
             let errors = verdict.diagnostics.filter { $0.severity == .error }.count
             Terminal.writeError("orgsync: \(Terminal.red("commit refused", color: color)): \(Render.plural(errors, "error")) in the staged changes, committing as \(author). Fix them and commit again.\n")

@@ -45,7 +45,9 @@ struct SignedCommitTests {
             // check and the server can.
             let (path, text) = EnforcementTests.event(1, "by: ana\ntype: transfer\nfrom: core\nto: team-a\ncredits: 100\n")
             try world.write(path, text)
-            #expect(try world.commit("Fund team A").status == 0)
+            let committed = try world.commit("Fund team A")
+            #expect(committed.status == 0)
+            #expect(committed.stderr == "orgsync: note: policy.signedCommits is required; commit with -S (or 'git config commit.gpgsign true'), or the server will reject this commit\n")
             let unsigned = try world.head()
             let howTo = "git config gpg.format ssh; git config user.signingkey ~/.ssh/id_ed25519.pub; git commit --amend -S --no-edit"
             let notSigned = "members/ana.yaml: error: [T5] commit \(unsigned.prefix(10)) is not signed, and policy.signedCommits is required; sign it with one of ana's signing keys (\(howTo))"
