@@ -1,3 +1,4 @@
+import OrgTestSupport
 import Testing
 import Yams
 @testable import OrgModel
@@ -203,6 +204,40 @@ struct SecretScannerTests {
             .init(kind: "an AWS access key id", line: 4, column: 6),
             .init(kind: "a private key block", line: 5, column: 1),
         ])
+    }
+
+    @Test func findsEveryProviderShapeAtWordBoundariesOnly() {
+        let body40 = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789AbCd"
+        let lines = [
+            ("stripe: sk_live_\(body40)", "a Stripe secret key"),
+            ("stripe: rk_live_\(body40)", "a Stripe restricted key"),
+            ("gh: gho_\(body40)", "a GitHub token"),
+            ("gh: ghs_\(body40)", "a GitHub token"),
+            ("gitlab: glpat-\(body40)", "a GitLab token"),
+            ("hf: hf_\(body40)", "a Hugging Face token"),
+            ("groq: gsk_\(body40)", "a Groq API key"),
+            ("xai: xai-\(body40)", "an xAI API key"),
+            ("pplx: pplx-\(body40)", "a Perplexity API key"),
+            ("replicate: r8_\(body40)", "a Replicate API token"),
+            ("slack: xoxp-\(body40)", "a Slack token"),
+            ("anthropic: sk-ant-api03-\(body40)", "a provider API key (sk-…)"),
+        ]
+        let text = lines.map(\.0).joined(separator: "\n")
+        #expect(SecretScanner.scan(Array(text.utf8)) == lines.enumerated().map { index, line in
+            .init(kind: line.1, line: index + 1, column: line.0.firstIndex(of: " ").map { line.0.distance(from: line.0.startIndex, to: $0) + 2 } ?? 0)
+        })
+        // Inside a word, or too short to be a key: not a secret.
+        let nearMisses = "flash_\(body40) shf_\(body40) ghs_short xai-grok-2 pplx-api tasks_live_\(body40) r8_1"
+        #expect(SecretScanner.scan(Array(nearMisses.utf8)) == [])
+    }
+
+    @Test func theSampleOrganizationHoldsNoSecret() throws {
+        var scanned = 0
+        for (path, bytes) in try filesBelow(packageRoot + "/samples/acme") {
+            #expect(SecretScanner.scan(bytes) == [], "\(path)")
+            scanned += 1
+        }
+        #expect(scanned > 60)
     }
 
     @Test func aSecretInAnyFileFailsValidation() {
