@@ -457,27 +457,20 @@ public final class Repository {
         return ObjectID(oid)
     }
 
-    /// The signature in `commit`'s `gpgsig` header and the bytes it signs (the commit object without that
-    /// header), or nil for an unsigned commit.
-    public func commitSignature(_ commit: ObjectID) throws -> (signature: [UInt8], signedData: [UInt8])? {
-        var id = commit.oid
-        var signature = git_buf()
-        var signed = git_buf()
-        defer {
-            git_buf_dispose(&signature)
-            git_buf_dispose(&signed)
+    /// The raw bytes of the commit object `commit`, as `git cat-file commit` prints them. Signatures are read
+    /// from these bytes (`CommitObject` in OrgModel), as git reads them, not through libgit2's C-string parser.
+    public func commitObject(_ commit: ObjectID) throws -> [UInt8] {
+        var oid = commit.oid
+        let odb = try make("git_repository_odb") { git_repository_odb(&$0, pointer) }
+        defer { git_odb_free(odb) }
+        let object = try make("git_odb_read") { git_odb_read(&$0, odb, &oid) }
+        defer { git_odb_object_free(object) }
+        guard git_odb_object_type(object) == GIT_OBJECT_COMMIT else {
+            throw GitError.invalidInput("\(commit) is not a commit", function: "git_odb_read")
         }
-        let result = git_commit_extract_signature(&signature, &signed, pointer, &id, nil)
-        if result == GIT_ENOTFOUND.rawValue {
-            git_error_clear()
-            return nil
-        }
-        try check(result, function: "git_commit_extract_signature")
-        func bytes(_ buffer: git_buf) -> [UInt8] {
-            guard let start = buffer.ptr else { return [] }
-            return start.withMemoryRebound(to: UInt8.self, capacity: buffer.size) { Array(UnsafeBufferPointer(start: $0, count: buffer.size)) }
-        }
-        return (bytes(signature), bytes(signed))
+        let size = git_odb_object_size(object)
+        guard size > 0, let data = git_odb_object_data(object) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: data, count: size))
     }
 
     /// Points the reference `name` (such as `refs/heads/main`) at `new`, only if it currently points at `old`.

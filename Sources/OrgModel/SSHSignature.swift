@@ -104,6 +104,62 @@ public struct SSHSignature: Sendable {
     }
 }
 
+/// A commit's signature, read from the raw commit object the way git reads it (`parse_buffer_signed_by_header`):
+/// the `gpgsig` header and its continuation lines are the signature; every other byte of the object, except
+/// other `gpgsig…` headers, is what was signed. Only the header is searched, never the message.
+public enum CommitSignature: Sendable, Equatable {
+    case unsigned
+    case signed(signature: [UInt8], signedData: [UInt8])
+    /// A commit object orgsync will not judge: a NUL byte, or more than one `gpgsig` header.
+    case malformed(String)
+
+    public init(commitObject raw: [UInt8]) {
+        guard !raw.contains(0) else {
+            self = .malformed("the commit object holds a NUL byte, which git and libgit2 read differently")
+            return
+        }
+        let header = Array("gpgsig ".utf8)
+        var signature: [UInt8] = []
+        var signedData: [UInt8] = []
+        signedData.reserveCapacity(raw.count)
+        var headers = 0
+        var inSignature = false
+        var otherSignature = false
+        var index = 0
+        while index < raw.count {
+            let next = raw[index...].firstIndex(of: 0x0A).map { $0 + 1 } ?? raw.count
+            let line = raw[index..<next]
+            if line.first == 0x0A {
+                // The blank line ends the header: the message is signed as it is.
+                signedData += raw[index...]
+                break
+            }
+            if inSignature, line.first == 0x20 {
+                signature += line.dropFirst()
+            } else if line.starts(with: header) {
+                headers += 1
+                inSignature = true
+                otherSignature = false
+                signature += line.dropFirst(header.count)
+            } else {
+                inSignature = false
+                if line.starts(with: "gpgsig".utf8) {
+                    otherSignature = true
+                } else if otherSignature, line.first != 0x20 {
+                    otherSignature = false
+                }
+                if !otherSignature { signedData += line }
+            }
+            index = next
+        }
+        switch headers {
+        case 0: self = .unsigned
+        case 1: self = .signed(signature: signature, signedData: signedData)
+        default: self = .malformed("the commit has \(headers) gpgsig headers; a signed commit has one")
+        }
+    }
+}
+
 /// Why a signature cannot be checked.
 public enum SSHSignatureError: Error, Equatable, Sendable {
     case notSSH(String)

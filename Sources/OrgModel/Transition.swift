@@ -36,7 +36,7 @@ public enum Transition {
     /// member of the state the commit starts from, with their keys; nil when the author is none. Call it
     /// only when the policy requires signatures. `commit` names it in messages ("commit 1a2b3c4d5e"). Nil
     /// when the signature holds.
-    public static func signature(of commit: String, _ gpgsig: (signature: [UInt8], signedData: [UInt8])?, author: String,
+    public static func signature(of commit: String, _ gpgsig: CommitSignature, author: String,
                                  signer: (id: String, keys: [String])?) -> Diagnostic? {
         let howTo = "git config gpg.format ssh; git config user.signingkey ~/.ssh/id_ed25519.pub; git commit --amend -S --no-edit"
         guard let signer else {
@@ -44,13 +44,19 @@ public enum Transition {
                           at: SourceLocation(path: "org.yaml"))
         }
         let location = SourceLocation(path: Member.path(for: signer.id))
-        guard let gpgsig else {
+        let armored: [UInt8], signedData: [UInt8]
+        switch gpgsig {
+        case .unsigned:
             return .error(.t(5), "\(commit) is not signed, and policy.signedCommits is required; sign it with one of \(signer.id)'s signing keys (\(howTo))",
                           at: location)
+        case .malformed(let reason):
+            return .error(.t(5), "\(commit)'s signature cannot be checked: \(reason); make the commit again and sign it (\(howTo))", at: location)
+        case .signed(let signature, let data):
+            (armored, signedData) = (signature, data)
         }
         let parsed: SSHSignature
         do {
-            parsed = try SSHSignature(armored: gpgsig.signature)
+            parsed = try SSHSignature(armored: armored)
         } catch {
             return .error(.t(5), "\(commit)'s signature cannot be checked: \(error.reason); sign it with one of \(signer.id)'s ssh-ed25519 signing keys (\(howTo))",
                           at: location)
@@ -59,11 +65,38 @@ public enum Transition {
             return .error(.t(5), "\(commit) is signed with \(parsed.key.fingerprint), which is not one of \(signer.id)'s signing keys; sign it with a key listed in \(location.path), or have an owner add this key there first",
                           at: location)
         }
-        guard parsed.verifies(gpgsig.signedData) else {
+        guard parsed.verifies(signedData) else {
             return .error(.t(5), "\(commit)'s signature by \(parsed.key.fingerprint) does not verify: the commit was changed after it was signed, or the signature is not for git (namespace '\(parsed.namespace)'); sign it again",
                           at: location)
         }
         return nil
+    }
+
+    /// Whether T5 applies to a commit from `parents` to `result`: the policy requires signatures in any
+    /// parent or in the result, so that neither a merge with an older state nor the commit that turns the
+    /// policy off escapes it.
+    public static func requiresSignature(from parents: [OrgState], to result: OrgState) -> Bool {
+        parents.contains(where: \.requiresSignedCommits) || result.requiresSignedCommits
+    }
+
+    /// The author as T5 sees them: an active member, under one id, in every parent that holds the
+    /// organization, with only the keys listed in all of them (a key removed on one side of a merge no
+    /// longer signs). For the commit that creates the organization, the members it creates. nil when the
+    /// author is no such member.
+    public static func signer(_ author: String, from parents: [OrgState], to result: OrgState) -> (id: String, keys: [String])? {
+        let states = parents.filter(\.snapshot.hasOrganizationFiles)
+        var signer: (id: String, keys: [String])?
+        for state in states.isEmpty ? [result] : states {
+            guard let member = state.signer(email: author) else { return nil }
+            guard let current = signer else {
+                signer = member
+                continue
+            }
+            guard current.id == member.id else { return nil }
+            let listed = member.keys.compactMap(SSHPublicKey.init(line:))
+            signer = (current.id, current.keys.filter { SSHPublicKey(line: $0).map(listed.contains) ?? false })
+        }
+        return signer
     }
 
     // MARK: T1: the ledger and usage are append-only

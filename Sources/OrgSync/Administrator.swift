@@ -90,7 +90,7 @@ public struct Administrator {
         }
 
         let (author, committer) = GitIdentity.signatures(for: actor, email: email, in: repository, at: now)
-        let signer = try CommitSigner.required(from: parent, to: result, author: email, in: repository)
+        let signer = try CommitSigner.required(from: [parent], to: result, author: email, in: repository)
         outcome.commit = try Committer(repository: repository, directory: reader.directory, prefix: prefix, signer: signer)
             .commit(writes: edit.writes, removals: edit.removals, head: head,
                     message: edit.commitMessage, author: author, committer: committer)

@@ -112,11 +112,9 @@ public final class CommitChecker {
         let state = try self.state(at: commit)
         let base = try mergeBase(of: info.parents)
         var diagnostics = Self.diagnostics(from: parents, base: base, to: state, author: info.author.email)
-        // T5: the policy before the commit or after it; the author's keys as the commit found them (for a
-        // first commit, as it makes them). A commit cannot sign itself in with a key it adds.
-        let before = parents.first { $0.snapshot.hasOrganizationFiles }
-        if before?.requiresSignedCommits == true || state.requiresSignedCommits,
-           let problem = try signatureProblem(info, signer: (before ?? state).signer(email: info.author.email)) {
+        // T5: the author's keys as every parent has them, so a commit cannot sign itself in with a key it adds.
+        if Transition.requiresSignature(from: parents, to: state),
+           let problem = try signatureProblem(info, signer: Transition.signer(info.author.email, from: parents, to: state)) {
             diagnostics = (diagnostics + [problem]).sorted()
         }
         return CommitVerdict(commit: info, diagnostics: diagnostics)
@@ -124,8 +122,8 @@ public final class CommitChecker {
 
     /// T5 for `info`, whose author is `signer` in the state it starts from.
     private func signatureProblem(_ info: Commit, signer: (id: String, keys: [String])?) throws(OrgSyncError) -> Diagnostic? {
-        let gpgsig = try gitCall("cannot read the signature of commit \(info.id)") { try repository.commitSignature(info.id) }
-        return Transition.signature(of: "commit \(info.id.hex.prefix(10))", gpgsig, author: info.author.email, signer: signer)
+        let object = try gitCall("cannot read commit \(info.id)") { try repository.commitObject(info.id) }
+        return Transition.signature(of: "commit \(info.id.hex.prefix(10))", CommitSignature(commitObject: object), author: info.author.email, signer: signer)
     }
 
     /// The verdict on a commit that only appends to a parent whose state is summarized (`StateSummary`):

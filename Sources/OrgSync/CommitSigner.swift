@@ -15,10 +15,10 @@ struct CommitSigner {
     let signer: (id: String, keys: [String])?
     let author: String
 
-    /// The signer for a commit by `author` from `before` to `after`, when either requires signed commits;
-    /// nil when neither does. Throws when signing is required and git is not configured for it.
-    static func required(from before: OrgState?, to after: OrgState?, author: String, in repository: GitKit.Repository) throws(OrgSyncError) -> CommitSigner? {
-        guard before?.requiresSignedCommits == true || after?.requiresSignedCommits == true else { return nil }
+    /// The signer for a commit by `author` from `parents` to `result`, when T5 applies to it; nil when it
+    /// does not. Throws when signing is required and git is not configured for it.
+    static func required(from parents: [OrgState], to result: OrgState, author: String, in repository: GitKit.Repository) throws(OrgSyncError) -> CommitSigner? {
+        guard Transition.requiresSignature(from: parents, to: result) else { return nil }
         let setup = "git config gpg.format ssh; git config user.signingkey ~/.ssh/id_ed25519.pub"
         let config = { (key: String) in ((try? repository.config(key)) ?? nil).flatMap { $0.isEmpty ? nil : $0 } }
         guard config("gpg.format") == "ssh" else {
@@ -27,9 +27,11 @@ struct CommitSigner {
         guard let key = config("user.signingkey") else {
             throw OrgSyncError(.refused, "policy.signedCommits is required, and user.signingkey is not set; name your ssh-ed25519 key with '\(setup)' and run the command again")
         }
-        let signer = (before ?? after)?.signer(email: author)
-        if key.hasPrefix("key::") {
-            return CommitSigner(program: config("gpg.ssh.program") ?? "ssh-keygen", keyFile: String(key.dropFirst(5)), literal: true, signer: signer, author: author)
+        let signer = Transition.signer(author, from: parents, to: result)
+        // As git: `key::` and a public key line are the key itself, held by ssh-agent; anything else is a path.
+        if key.hasPrefix("key::") || key.hasPrefix("ssh-") {
+            return CommitSigner(program: config("gpg.ssh.program") ?? "ssh-keygen", keyFile: key.hasPrefix("key::") ? String(key.dropFirst(5)) : key,
+                                literal: true, signer: signer, author: author)
         }
         let path = key.hasPrefix("~/") ? NSHomeDirectory() + key.dropFirst(1) : key
         guard FileManager.default.fileExists(atPath: path) else {
@@ -41,22 +43,27 @@ struct CommitSigner {
     /// The armored SSH signature of `content` (a commit object's text), checked against the author's keys.
     func sign(_ content: String) throws(OrgSyncError) -> String {
         var keyFile = self.keyFile
-        var temporary: String?
-        defer { if let temporary { unlink(temporary) } }
+        var folder: String?
+        defer { if let folder { try? FileManager.default.removeItem(atPath: folder) } }
         if literal {
-            let path = NSTemporaryDirectory() + "orgsync-signingkey-\(getpid()).pub"
-            do {
-                try Data((keyFile + "\n").utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-            } catch {
-                throw OrgSyncError(.environment, "cannot write the signing key to \(path): \(error.localizedDescription)")
+            // A private folder of our own: nobody else can put a file at the key's path.
+            var template = Array((NSTemporaryDirectory() + "/orgsync-sign-XXXXXX").utf8CString)
+            guard let made = mkdtemp(&template) else {
+                throw OrgSyncError(.environment, "cannot make a temporary folder for the signing key: \(String(cString: strerror(errno)))")
             }
-            temporary = path
-            keyFile = path
+            folder = String(cString: made)
+            keyFile = String(cString: made) + "/signingkey.pub"
+            do {
+                try Data((self.keyFile + "\n").utf8).write(to: URL(fileURLWithPath: keyFile))
+            } catch {
+                throw OrgSyncError(.environment, "cannot write the signing key to \(keyFile): \(error.localizedDescription)")
+            }
         }
         let output = try run([program, "-Y", "sign", "-n", "git", "-f", keyFile] + (literal ? ["-U"] : []), input: Array(content.utf8))
         let armored = output.trimmingCharacters(in: .whitespacesAndNewlines)
         // A key that is not the author's makes a commit every hook rejects: refuse it before anything is written.
-        if let problem = Transition.signature(of: "the new commit", (Array(armored.utf8), Array(content.utf8)), author: author, signer: signer) {
+        if let problem = Transition.signature(of: "the new commit", .signed(signature: Array(armored.utf8), signedData: Array(content.utf8)),
+                                              author: author, signer: signer) {
             throw OrgSyncError(.refused, "the commit would not be accepted (above); nothing was written", diagnostics: [problem])
         }
         return armored
@@ -75,11 +82,21 @@ struct CommitSigner {
         } catch {
             throw OrgSyncError(.environment, "cannot run \(program) to sign the commit: \(error.localizedDescription); install OpenSSH or set gpg.ssh.program")
         }
-        // The commit text is small; write it, then read both outputs to their end.
-        stdin.fileHandleForWriting.write(Data(input))
+        // Read standard error on the side, so that neither pipe can fill and block the child. A child that
+        // exits without reading its input is an error to report, not a SIGPIPE that ends orgsync.
+        nonisolated(unsafe) var errors = Data()
+        let reading = DispatchGroup()
+        reading.enter()
+        DispatchQueue.global().async {
+            errors = stderr.fileHandleForReading.readDataToEndOfFile()
+            reading.leave()
+        }
+        let previous = signal(SIGPIPE, SIG_IGN)
+        try? stdin.fileHandleForWriting.write(contentsOf: Data(input))
         try? stdin.fileHandleForWriting.close()
+        signal(SIGPIPE, previous)
         let signature = stdout.fileHandleForReading.readDataToEndOfFile()
-        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
+        reading.wait()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             let detail = String(decoding: errors, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)

@@ -117,7 +117,7 @@ extension Merger {
             .joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines) + "\n"
         if !message.contains("Orgsync-Operation:") { message += "\nOrgsync-Operation: merge\n" }
         let (author, committer) = GitIdentity.signatures(for: actor, email: email, in: repository, at: now)
-        let signer = try CommitSigner.required(from: verdict.parents.first, to: verdict.state, author: email, in: repository)
+        let signer = try CommitSigner.required(from: verdict.parents, to: verdict.state, author: email, in: repository)
         let commit: ObjectID = try gitCall("cannot commit the merge") {
             guard try repository.index().writeTree() == staged else {
                 throw OrgSyncError(.refused, "the index changed while orgsync was checking it; nothing was committed: run the command again")

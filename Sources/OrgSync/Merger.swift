@@ -153,7 +153,7 @@ public struct Merger {
                 throw OrgSyncError(.refused, "orgsync merge refused: the merge commit would break \(errors.count == 1 ? "a rule" : "\(errors.count) rules") (above); nothing was written", diagnostics: errors)
             }
             let (author, committerSignature) = GitIdentity.signatures(for: actor, email: email, in: repository, at: now)
-            committer.signer = try CommitSigner.required(from: ours, to: merged, author: email, in: repository)
+            committer.signer = try CommitSigner.required(from: [ours, theirsState], to: merged, author: email, in: repository)
             var message = title + "\n\n"
             if !outcome.mergedFiles.isEmpty {
                 message += "orgsync merged \(outcome.mergedFiles.count) file\(outcome.mergedFiles.count == 1 ? "" : "s") both sides changed, field by field.\n\n"

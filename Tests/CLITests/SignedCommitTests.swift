@@ -72,6 +72,19 @@ struct SignedCommitTests {
             let signedPush = try world.git(["push", "-q", "origin", "main"])
             #expect(signedPush.status == 0, "\(signedPush.stderr)")
 
+            // A merge with a commit from before the policy, keeping that commit's tree (no policy): the policy
+            // of every parent counts, so the unsigned merge is rejected and cannot turn signatures off.
+            let beforePolicy = try world.git(["rev-parse", "HEAD~2"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(try world.git(["log", "-1", "--format=%s", beforePolicy]).stdout == "Ana's signing key\n")
+            #expect(try world.git(["checkout", "-q", "-b", "sneak", beforePolicy]).status == 0)
+            #expect(try world.git(["merge", "-q", "--no-verify", "-s", "ours", "-m", "Sneak the policy out", "main"]).status == 0)
+            let sneak = try world.head()
+            let rejectedMerge = try world.git(["push", "origin", "sneak:main"])
+            #expect(rejectedMerge.status != 0)
+            #expect(rejectedMerge.stderr.contains("remote:     members/ana.yaml: error: [T5] commit \(sneak.prefix(10)) is not signed, and policy.signedCommits is required;"),
+                    "\(rejectedMerge.stderr)")
+            #expect(try world.git(["checkout", "-q", "main"]).status == 0)
+
             // orgsync signs its own commits with the configured key, and git itself verifies them.
             let topUp = try world.orgsync(["topup", "--credits", "5"])
             #expect(topUp.status == 0, "\(topUp.stderr)")

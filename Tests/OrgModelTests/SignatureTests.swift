@@ -67,15 +67,15 @@ struct SignatureTests {
 
     @Test func t5NamesWhatIsWrongAndHowToSign() throws {
         let keys = (id: "ana", keys: [Self.ana])
-        let good = (Array(Self.signed.utf8), Self.message)
+        let good = CommitSignature.signed(signature: Array(Self.signed.utf8), signedData: Self.message)
         #expect(Transition.signature(of: "commit 1a2b3c4d5e", good, author: "ana@acme.example", signer: keys) == nil)
         // git writes the header's continuation lines with a leading space, and libgit2 hands them back so.
         let indented = Self.signed.split(separator: "\n").joined(separator: "\n ")
-        #expect(Transition.signature(of: "commit 1a2b3c4d5e", (Array(indented.utf8), Self.message), author: "ana@acme.example", signer: keys) == nil)
+        #expect(Transition.signature(of: "commit 1a2b3c4d5e", .signed(signature: Array(indented.utf8), signedData: Self.message), author: "ana@acme.example", signer: keys) == nil)
 
         let howTo = "git config gpg.format ssh; git config user.signingkey ~/.ssh/id_ed25519.pub; git commit --amend -S --no-edit"
         let at = SourceLocation(path: "members/ana.yaml")
-        #expect(Transition.signature(of: "commit 1a2b3c4d5e", nil, author: "ana@acme.example", signer: keys)
+        #expect(Transition.signature(of: "commit 1a2b3c4d5e", .unsigned, author: "ana@acme.example", signer: keys)
             == .error(.t(5), "commit 1a2b3c4d5e is not signed, and policy.signedCommits is required; sign it with one of ana's signing keys (\(howTo))", at: at))
         #expect(Transition.signature(of: "commit 1a2b3c4d5e", good, author: "eve@evil.example", signer: nil)
             == .error(.t(5), "commit 1a2b3c4d5e is by eve@evil.example, who is not an active member with signing keys, and policy.signedCommits is required; every commit must be signed by its author's key",
@@ -83,12 +83,75 @@ struct SignatureTests {
         #expect(Transition.signature(of: "commit 1a2b3c4d5e", good, author: "ana@acme.example", signer: (id: "ana", keys: [Self.eve]))
             == .error(.t(5), "commit 1a2b3c4d5e is signed with SHA256:8BFG/h2MTWC6FplTO2h4629eXTUVaqLEYyQ1/I3OLHY, which is not one of ana's signing keys; sign it with a key listed in members/ana.yaml, or have an owner add this key there first",
                       at: at))
-        #expect(Transition.signature(of: "commit 1a2b3c4d5e", (good.0, Self.message + Array("tampered\n".utf8)), author: "ana@acme.example", signer: keys)
+        #expect(Transition.signature(of: "commit 1a2b3c4d5e", .signed(signature: Array(Self.signed.utf8), signedData: Self.message + Array("tampered\n".utf8)), author: "ana@acme.example", signer: keys)
             == .error(.t(5), "commit 1a2b3c4d5e's signature by SHA256:8BFG/h2MTWC6FplTO2h4629eXTUVaqLEYyQ1/I3OLHY does not verify: the commit was changed after it was signed, or the signature is not for git (namespace 'git'); sign it again",
                       at: at))
-        #expect(Transition.signature(of: "commit 1a2b3c4d5e", (Array("-----BEGIN PGP SIGNATURE-----\n".utf8), Self.message), author: "ana@acme.example", signer: keys)
+        #expect(Transition.signature(of: "commit 1a2b3c4d5e", .signed(signature: Array("-----BEGIN PGP SIGNATURE-----\n".utf8), signedData: Self.message), author: "ana@acme.example", signer: keys)
             == .error(.t(5), "commit 1a2b3c4d5e's signature cannot be checked: it is an OpenPGP (gpg) signature, not an SSH one; sign it with one of ana's ssh-ed25519 signing keys (\(howTo))",
                       at: at))
+    }
+
+    /// A commit orgsync signed with ana's key (`git cat-file commit`), which `git verify-commit` accepts.
+    static let commitObject = """
+    tree fb40706e59f890820c41733bbc38ced14902b665
+    parent d98ca3ef1385ea9adba3153ce0242870ad4a87bc
+    author Ana <ana@example.com> 1795253131 +0000
+    committer Ana <ana@example.com> 1795253131 +0000
+    gpgsig -----BEGIN SSH SIGNATURE-----
+     U1NIU0lHAAAAAQAAADMAAAALc3NoLWVkMjU1MTkAAAAgHubAqlWUL9/5GvxKZFIED8VKIr
+     95yEFmSAmpBsiFa0kAAAADZ2l0AAAAAAAAAAZzaGE1MTIAAABTAAAAC3NzaC1lZDI1NTE5
+     AAAAQD2441VNKVGw9B2koO5GMiYOYyxOCRfNbYBEgkBz1OqsJ5nR0Lq5FoN/XmDKrV+2Ze
+     ul7Gfo/T6ZiEQMrV/4ewI=
+     -----END SSH SIGNATURE-----
+
+    Top up 100 credits
+
+    Orgsync-Operation: topup
+    Orgsync-Event: 01M7YPSNQR7CPDP2YDMX88574N
+
+    """
+
+    @Test func aCommitIsReadAsGitReadsItAndOnlyItsHeaderHoldsTheSignature() throws {
+        let keys = (id: "ana", keys: [Self.ana])
+        func verdict(_ object: String) -> Diagnostic? {
+            Transition.signature(of: "commit 5861857861", CommitSignature(commitObject: Array(object.utf8)), author: "ana@example.com", signer: keys)
+        }
+        #expect(verdict(Self.commitObject) == nil)
+        guard case .signed(_, let signedData) = CommitSignature(commitObject: Array(Self.commitObject.utf8)) else {
+            Issue.record("the commit is not read as signed")
+            return
+        }
+        // What was signed: the object without its gpgsig header.
+        let lines = Self.commitObject.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(String(decoding: signedData, as: UTF8.self) == (lines[0..<4] + lines[10...]).joined(separator: "\n"))
+
+        let tampered = verdict(Self.commitObject.replacing("Top up 100", with: "Top up 900"))
+        #expect(tampered?.message.hasPrefix("commit 5861857861's signature by SHA256:8BFG/h2MTWC6FplTO2h4629eXTUVaqLEYyQ1/I3OLHY does not verify") == true)
+        // A NUL ends C strings: libgit2 would have verified the part before it.
+        #expect(verdict(Self.commitObject + "\u{0}Orgsync-Operation: forged\n")?.message
+            == "commit 5861857861's signature cannot be checked: the commit object holds a NUL byte, which git and libgit2 read differently; make the commit again and sign it (git config gpg.format ssh; git config user.signingkey ~/.ssh/id_ed25519.pub; git commit --amend -S --no-edit)")
+        // A signature block moved into the message is not a signature.
+        let header = lines[0..<4].joined(separator: "\n")
+        let signature = lines[4..<10].joined(separator: "\n")
+        let moved = header + "\n\nTop up 100 credits\n" + signature + "\n"
+        #expect(CommitSignature(commitObject: Array(moved.utf8)) == .unsigned)
+        #expect(verdict(moved)?.message.hasPrefix("commit 5861857861 is not signed") == true)
+        // Two signature headers: not judged.
+        let twice = header + "\n" + signature + "\n" + signature + "\n\nTop up 100 credits\n"
+        #expect(CommitSignature(commitObject: Array(twice.utf8)) == .malformed("the commit has 2 gpgsig headers; a signed commit has one"))
+        // Another algorithm's signature header (gpgsig-sha256) is left out of the signed data, as git leaves it.
+        let other = lines[0..<4] + ["gpgsig-sha256 -----BEGIN SSH SIGNATURE-----", " abc", " -----END SSH SIGNATURE-----"] + lines[4...]
+        #expect(verdict(other.joined(separator: "\n")) == nil)
+    }
+
+    @Test func hostileWireLengthsAreRefusedWithoutTrapping() {
+        var reader = SSHWireReader([0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3])
+        #expect(reader.string() == nil)
+        var huge = SSHWireReader([0x7F, 0xFF, 0xFF, 0xFF])
+        #expect(huge.string() == nil)
+        var trailing = SSHWireReader([0, 0, 0, 1, 9, 0])
+        #expect(trailing.string() == [9])
+        #expect(!trailing.isAtEnd)
     }
 
     @Test func base64RoundTrips() {
