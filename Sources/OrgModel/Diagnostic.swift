@@ -43,6 +43,8 @@ public struct RuleID: RawRepresentable, Hashable, Comparable, Sendable, CustomSt
     public static let secret: RuleID = "SECRET"
     /// A file in the wrong place, or a kind of tree entry orgsync does not accept (symlink, submodule).
     public static let layout: RuleID = "LAYOUT"
+    /// A file or tree beyond one of `ParseLimits`: too large, too deeply nested, too many values or files.
+    public static let limit: RuleID = "LIMIT"
 
     public static func r(_ number: Int) -> RuleID { RuleID(rawValue: "R\(number)") }
     public static func f(_ number: Int) -> RuleID { RuleID(rawValue: "F\(number)") }
@@ -112,6 +114,8 @@ extension Array where Element == Diagnostic {
 /// Renders diagnostics for people (`path:line:col: error: [R7] …`) or for machines (JSON with sorted keys).
 public enum DiagnosticRenderer {
     /// The terminal form, one diagnostic per line with its notes indented below; colored when `color` is true.
+    /// Control characters in paths and messages (which quote the files) are shown escaped, so a file cannot
+    /// forge lines or colors on the terminal.
     public static func text(_ diagnostics: [Diagnostic], color: Bool = false) -> String {
         var out = ""
         for diagnostic in diagnostics {
@@ -119,12 +123,12 @@ public enum DiagnosticRenderer {
             let paint = color ? (diagnostic.severity == .error ? "\u{1B}[1;31m" : "\u{1B}[1;33m") : ""
             let bold = color ? "\u{1B}[1m" : ""
             let reset = color ? "\u{1B}[0m" : ""
-            out += "\(bold)\(diagnostic.location):\(reset) \(paint)\(label):\(reset) [\(diagnostic.rule)] \(diagnostic.message)\n"
+            out += "\(bold)\(diagnostic.location.description.printable):\(reset) \(paint)\(label):\(reset) [\(diagnostic.rule)] \(diagnostic.message.printable)\n"
             for note in diagnostic.notes {
                 if let location = note.location {
-                    out += "  \(location): note: \(note.message)\n"
+                    out += "  \(location.description.printable): note: \(note.message.printable)\n"
                 } else {
-                    out += "  note: \(note.message)\n"
+                    out += "  note: \(note.message.printable)\n"
                 }
             }
         }

@@ -1,6 +1,7 @@
 /// A strict JSON (RFC 8259) reader that records the line and column of every value.
 ///
-/// Numbers are kept as their exact text; duplicate keys and nesting beyond `ParseLimits.maxDepth` are refused.
+/// Numbers are kept as their exact text; duplicate keys are refused, and so are nesting beyond
+/// `ParseLimits.maxDepth` and more than `ParseLimits.maxValues` values (keys included).
 struct JSONReader {
     private let bytes: [UInt8]
     private let path: String
@@ -8,6 +9,7 @@ struct JSONReader {
     private var line = 1
     private var lineStart = 0
     private var lineOffset: Int
+    private var values = 0
 
     /// - Parameter firstLine: the line number of the text's first line, for JSON Lines files.
     init(text: String, path: String, firstLine: Int = 1) {
@@ -48,8 +50,17 @@ struct JSONReader {
     }
 
     private mutating func fail(_ message: String) -> Failure {
-        Failure(diagnostic: .error(.syntax, "malformed JSON: \(message)",
-                                   at: SourceLocation(path: path, line: line + lineOffset, column: currentColumn())))
+        Failure(diagnostic: .error(.syntax, "malformed JSON: \(message)", at: here()))
+    }
+
+    private mutating func here() -> SourceLocation {
+        SourceLocation(path: path, line: line + lineOffset, column: currentColumn())
+    }
+
+    /// Counts one more value (or key), refusing the one past `ParseLimits.maxValues`.
+    private mutating func count() throws(Failure) {
+        values += 1
+        guard values <= ParseLimits.maxValues else { throw Failure(diagnostic: ParseLimits.tooManyValues(at: here())) }
     }
 
     private mutating func skipWhitespace() {
@@ -70,9 +81,10 @@ struct JSONReader {
         let startLine = line + lineOffset
         let startColumn = currentColumn()
         func node(_ kind: SourceNode.Kind) -> SourceNode { SourceNode(kind, line: startLine, column: startColumn) }
+        try count()
         switch bytes[index] {
         case UInt8(ascii: "{"):
-            guard depth < ParseLimits.maxDepth else { throw fail("values are nested more than \(ParseLimits.maxDepth) levels deep") }
+            guard depth < ParseLimits.maxDepth else { throw Failure(diagnostic: ParseLimits.nestedTooDeep(at: here())) }
             index += 1
             var entries: [SourceEntry] = []
             var seen = Set<String>()
@@ -86,6 +98,7 @@ struct JSONReader {
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a quoted key") }
                 let keyLine = line + lineOffset
                 let keyColumn = currentColumn()
+                try count()
                 let key = try parseString()
                 guard seen.insert(key).inserted else {
                     throw Failure(diagnostic: .error(.syntax, "duplicate key '\(key)' in one object; keep one of them",
@@ -110,7 +123,7 @@ struct JSONReader {
             }
             return node(.mapping(entries))
         case UInt8(ascii: "["):
-            guard depth < ParseLimits.maxDepth else { throw fail("values are nested more than \(ParseLimits.maxDepth) levels deep") }
+            guard depth < ParseLimits.maxDepth else { throw Failure(diagnostic: ParseLimits.nestedTooDeep(at: here())) }
             index += 1
             var items: [SourceNode] = []
             skipWhitespace()

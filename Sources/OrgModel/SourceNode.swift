@@ -44,12 +44,44 @@ public struct SourceEntry: Sendable {
     public var value: SourceNode
 }
 
-/// Limits that keep a hostile file from exhausting memory or the stack.
+/// Limits that keep a hostile file or tree from exhausting memory, the stack or time. Each is far above
+/// what the reference large organization needs (SPEC §10: 10,000 workspaces, 50,000 members, 100,000
+/// ledger events, ~27,600 usage files of up to ~16 MiB, ~187,600 files), and going over one is a `LIMIT`
+/// error that names the limit and what to do.
+///
+/// YAML anchors and aliases are refused outright (SYNTAX): no value is ever expanded, so a "billion
+/// laughs" file is refused at its first anchor, in the time it takes to read it.
 public enum ParseLimits {
-    /// The largest YAML or JSON file orgsync reads (16 MiB).
+    /// The largest YAML, JSON or usage file orgsync reads (16 MiB).
     public static let maxFileBytes = 16 << 20
     /// The deepest nesting of lists and mappings.
     public static let maxDepth = 64
+    /// The most values (keys, scalars, lists and mappings) one YAML or JSON
+    /// document holds: a workspace that lists all 50,000 members of the reference organization, limits
+    /// and all, holds under 500,000.
+    public static let maxValues = 2_000_000
+    /// The most files (of any kind: every file is read, for the secret scan) in the tree of one state.
+    public static let maxFiles = 1_000_000
+
+    static func fileTooLarge(_ size: Int, limit: Int = maxFileBytes, at path: String, advice: String) -> Diagnostic {
+        .error(.limit, "file is \(size) bytes, over the limit of \(limit >> 20) MiB (\(limit) bytes) per file; \(advice)",
+               at: SourceLocation(path: path))
+    }
+
+    static func nestedTooDeep(at location: SourceLocation) -> Diagnostic {
+        .error(.limit, "values are nested more than \(maxDepth) levels deep, over the limit of \(maxDepth); flatten the lists and mappings",
+               at: location)
+    }
+
+    static func tooManyValues(at location: SourceLocation) -> Diagnostic {
+        .error(.limit, "the file holds more than \(maxValues) values (keys, scalars, lists and mappings), over the limit of \(maxValues) per file; split what it holds or remove what does not belong",
+               at: location)
+    }
+
+    static func tooManyFiles(_ count: Int) -> Diagnostic {
+        .error(.limit, "the tree holds \(count > maxFiles ? "more than \(maxFiles)" : "\(count)") files, over the limit of \(maxFiles) per organization; nothing was read: remove the files that do not belong, or split the organization into several repositories",
+               at: SourceLocation(path: "."))
+    }
 }
 
 /// The format of a data file, chosen by its extension.
@@ -68,8 +100,7 @@ public enum SourceReader {
     /// Parses `bytes` as `format`. A UTF-8 byte-order mark is skipped; anything that is not UTF-8 is refused.
     public static func parse(_ bytes: [UInt8], format: FileFormat, path: String) -> Result<SourceNode, Diagnostic> {
         guard bytes.count <= ParseLimits.maxFileBytes else {
-            return .failure(.error(.syntax, "file is \(bytes.count) bytes, over the limit of \(ParseLimits.maxFileBytes); split it or remove what does not belong",
-                                   at: SourceLocation(path: path)))
+            return .failure(ParseLimits.fileTooLarge(bytes.count, at: path, advice: "split it or remove what does not belong"))
         }
         var body = bytes[...]
         if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }

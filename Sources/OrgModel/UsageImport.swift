@@ -26,8 +26,7 @@ public enum UsageImport {
     /// The records of `bytes`, and a diagnostic for every problem, each at its line of `path`.
     public static func parse(_ bytes: [UInt8], format: Format, path: String) -> (records: [UsageRecord], diagnostics: [Diagnostic]) {
         guard bytes.count <= maxFileBytes else {
-            return ([], [.error(.syntax, "file is \(bytes.count) bytes, over the import limit of \(maxFileBytes); split it into smaller files",
-                                at: SourceLocation(path: path))])
+            return ([], [ParseLimits.fileTooLarge(bytes.count, limit: maxFileBytes, at: path, advice: "split it into smaller files and import each")])
         }
         switch format {
         case .jsonl: return UsageRecord.decodeLines(bytes, path: path, origin: .importFile)

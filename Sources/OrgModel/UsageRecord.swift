@@ -104,8 +104,7 @@ extension UsageRecord {
     /// Decodes every line of a usage file. Blank lines are skipped; each bad line gives its own diagnostics.
     static func decodeFile(_ bytes: [UInt8], file: UsageFilePath, path: String) -> (records: [UsageRecord], diagnostics: [Diagnostic]) {
         guard bytes.count <= ParseLimits.maxFileBytes else {
-            return ([], [.error(.syntax, "file is \(bytes.count) bytes, over the limit of \(ParseLimits.maxFileBytes); start a new file for the day's writer",
-                                at: SourceLocation(path: path))])
+            return ([], [ParseLimits.fileTooLarge(bytes.count, at: path, advice: "start a new file for the day's writer")])
         }
         return decodeLines(bytes, path: path, origin: .file(file))
     }

@@ -12,8 +12,12 @@ public struct ValidationReport: Sendable {
 /// Checks one state of an organization against every rule that needs no history (SPEC §4, state rules):
 /// R1–R16, F1–F4, references, duplicates, plaintext secrets, and the ledger replay.
 public enum Validator {
-    /// Validates `snapshot`, collecting every failure.
+    /// Validates `snapshot`, collecting every failure. A tree of more than `ParseLimits.maxFiles` files is
+    /// refused as it is, without reading any of them.
     public static func validate(_ snapshot: Snapshot) -> ValidationReport {
+        guard snapshot.entries.count <= ParseLimits.maxFiles else {
+            return ValidationReport(organization: Organization(), diagnostics: [ParseLimits.tooManyFiles(snapshot.entries.count)], replay: nil)
+        }
         let (org, loadDiagnostics) = Organization.load(snapshot)
         if let newer = org.requiresNewerOrgsync {
             return ValidationReport(organization: org, diagnostics: [newer], replay: nil)
@@ -30,6 +34,16 @@ public enum Validator {
             }
         }
         return ValidationReport(organization: org, diagnostics: Array(Set(diagnostics)).sorted(), replay: replay)
+    }
+
+    /// Every problem one file has on its own, wherever it is: it does not read, its values or ids are
+    /// wrong, it is in the wrong place, it holds a plaintext secret, or it declares a newer schema. What
+    /// needs other files (references, duplicates across files, the replay) is not checked.
+    public static func fileDiagnostics(_ bytes: [UInt8], path: String) -> [Diagnostic] {
+        let snapshot = Snapshot(entries: [path: Snapshot.Entry(bytes: bytes)])
+        let (org, diagnostics) = Organization.load(snapshot)
+        let own = diagnostics.filter { $0.location.path == path } + (org.requiresNewerOrgsync.map { [$0] } ?? []) + secrets(in: snapshot)
+        return Array(Set(own)).sorted()
     }
 
     static func secrets(in snapshot: Snapshot) -> [Diagnostic] {

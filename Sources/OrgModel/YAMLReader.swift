@@ -1,11 +1,21 @@
+import CYaml
 import Yams
 
 /// Reads YAML through Yams (libyaml) into a `SourceNode` tree.
 ///
 /// Anchors and aliases are refused: orgsync files are small, and aliases are how a few bytes expand
-/// into gigabytes. Duplicate keys are refused by Yams itself.
+/// into gigabytes. Tags (`!!str`, `!x`) are refused too: they would make a value mean one thing to
+/// orgsync, which reads every scalar by its text, and another to other YAML readers. Duplicate keys are
+/// refused by Yams itself.
 enum YAMLReader {
+    /// Files larger than this are first counted event by event, so that one with more than
+    /// `ParseLimits.maxValues` values is refused before Yams builds a tree of them.
+    static let countFirstBytes = 256 << 10
+
     static func parse(_ text: String, path: String) -> Result<SourceNode, Diagnostic> {
+        if text.utf8.count > countFirstBytes, let over = firstValueOverLimit(text) {
+            return .failure(ParseLimits.tooManyValues(at: SourceLocation(path: path, line: over.line, column: over.column)))
+        }
         let parser: Yams.Parser
         let root: Yams.Node?
         do {
@@ -14,77 +24,129 @@ enum YAMLReader {
             parser = try Yams.Parser(yaml: text, resolver: .basic, encoding: .utf8)
             root = try parser.singleRoot()
         } catch let error as YamlError {
-            return .failure(diagnostic(for: error, path: path))
+            return .failure(diagnostic(for: error, path: path, text: text))
         } catch {
             return .failure(.error(.syntax, "cannot read YAML: \(error)", at: SourceLocation(path: path)))
         }
         guard let root else { return .success(SourceNode(.null, line: 1, column: 1)) }
         // Yams holds anchors weakly, through its parser: keep the parser alive so that aliases are seen.
-        return withExtendedLifetime(parser) { convert(root, path: path, depth: 0) }
+        var converter = Converter(path: path)
+        return withExtendedLifetime(parser) { converter.convert(root, depth: 0) }
     }
 
-    private static func convert(_ node: Yams.Node, path: String, depth: Int) -> Result<SourceNode, Diagnostic> {
-        let line = node.mark?.line ?? 1
-        let column = node.mark?.column ?? 1
-        if node.anchor != nil {
-            return .failure(.error(.syntax, "anchors and aliases (&name, *name) are not allowed in orgsync files; write the value out",
-                                   at: SourceLocation(path: path, line: line, column: column)))
-        }
-        guard depth < ParseLimits.maxDepth else {
-            return .failure(.error(.syntax, "values are nested more than \(ParseLimits.maxDepth) levels deep",
-                                   at: SourceLocation(path: path, line: line, column: column)))
-        }
-        switch node {
-        case .alias:
-            return .failure(.error(.syntax, "anchors and aliases (&name, *name) are not allowed in orgsync files; write the value out",
-                                   at: SourceLocation(path: path, line: line, column: column)))
-        case .scalar(let scalar):
-            if scalar.style == .plain || scalar.style == .any {
-                switch scalar.string {
-                case "", "~", "null", "Null", "NULL": return .success(SourceNode(.null, line: line, column: column))
-                default: return .success(SourceNode(.scalar(scalar.string, quoted: false), line: line, column: column))
-                }
+    /// Turns Yams nodes into `SourceNode`s, counting values against `ParseLimits.maxValues`.
+    private struct Converter {
+        let path: String
+        var values = 0
+
+        mutating func convert(_ node: Yams.Node, depth: Int, isKey: Bool = false) -> Result<SourceNode, Diagnostic> {
+            let line = node.mark?.line ?? 1
+            let column = node.mark?.column ?? 1
+            let location = SourceLocation(path: path, line: line, column: column)
+            if node.anchor != nil {
+                return .failure(.error(.syntax, "anchors and aliases (&name, *name) are not allowed in orgsync files; write the value out", at: location))
             }
-            return .success(SourceNode(.scalar(scalar.string, quoted: true), line: line, column: column))
-        case .sequence(let sequence):
-            var items: [SourceNode] = []
-            items.reserveCapacity(sequence.count)
-            for item in sequence {
-                switch convert(item, path: path, depth: depth + 1) {
-                case .success(let value): items.append(value)
-                case .failure(let diagnostic): return .failure(diagnostic)
-                }
+            guard depth < ParseLimits.maxDepth else { return .failure(ParseLimits.nestedTooDeep(at: location)) }
+            values += 1
+            guard values <= ParseLimits.maxValues else { return .failure(ParseLimits.tooManyValues(at: location)) }
+            if case .alias = node {
+                return .failure(.error(.syntax, "anchors and aliases (&name, *name) are not allowed in orgsync files; write the value out", at: location))
             }
-            return .success(SourceNode(.sequence(items), line: line, column: column))
-        case .mapping(let mapping):
-            var entries: [SourceEntry] = []
-            entries.reserveCapacity(mapping.count)
-            for (key, value) in mapping {
-                let keyLine = key.mark?.line ?? line
-                let keyColumn = key.mark?.column ?? column
-                guard case .scalar(let keyScalar) = key, key.anchor == nil else {
-                    return .failure(.error(.syntax, "mapping keys must be plain words, not lists or mappings",
-                                           at: SourceLocation(path: path, line: keyLine, column: keyColumn)))
-                }
-                switch convert(value, path: path, depth: depth + 1) {
-                case .success(let converted):
-                    entries.append(SourceEntry(key: keyScalar.string, keyLine: keyLine, keyColumn: keyColumn, value: converted))
-                case .failure(let diagnostic): return .failure(diagnostic)
-                }
+            // The tag as written: `Node.tag` would resolve an absent one. A quoted scalar carries `str` implicitly, and
+            // so does a key once Yams has compared the keys of its mapping.
+            let tag: String, quoted: Bool
+            switch node {
+            case .scalar(let scalar):
+                tag = scalar.tag.rawValue
+                quoted = !(scalar.style == .plain || scalar.style == .any)
+            case .sequence(let sequence): (tag, quoted) = (sequence.tag.rawValue, false)
+            case .mapping(let mapping): (tag, quoted) = (mapping.tag.rawValue, false)
+            case .alias: (tag, quoted) = ("", false)
             }
-            return .success(SourceNode(.mapping(entries), line: line, column: column))
+            if !tag.isEmpty, !((quoted || isKey) && tag == Tag.Name.str.rawValue) {
+                return .failure(.error(.syntax, "tags such as '\(tag.hasPrefix("tag:yaml.org,2002:") ? "!!" + tag.dropFirst(18) : tag)' are not allowed in orgsync files; write the value without it",
+                                       at: location))
+            }
+            switch node {
+            case .alias:
+                return .failure(.error(.syntax, "anchors and aliases (&name, *name) are not allowed in orgsync files; write the value out", at: location))
+            case .scalar(let scalar):
+                if !quoted {
+                    switch scalar.string {
+                    case "", "~", "null", "Null", "NULL": return .success(SourceNode(.null, line: line, column: column))
+                    default: return .success(SourceNode(.scalar(scalar.string, quoted: false), line: line, column: column))
+                    }
+                }
+                return .success(SourceNode(.scalar(scalar.string, quoted: true), line: line, column: column))
+            case .sequence(let sequence):
+                var items: [SourceNode] = []
+                items.reserveCapacity(sequence.count)
+                for item in sequence {
+                    switch convert(item, depth: depth + 1) {
+                    case .success(let value): items.append(value)
+                    case .failure(let diagnostic): return .failure(diagnostic)
+                    }
+                }
+                return .success(SourceNode(.sequence(items), line: line, column: column))
+            case .mapping(let mapping):
+                var entries: [SourceEntry] = []
+                entries.reserveCapacity(mapping.count)
+                for (key, value) in mapping {
+                    let keyLine = key.mark?.line ?? line
+                    let keyColumn = key.mark?.column ?? column
+                    guard case .scalar(let keyScalar) = key, key.anchor == nil else {
+                        return .failure(.error(.syntax, "mapping keys must be plain words, not lists or mappings",
+                                               at: SourceLocation(path: path, line: keyLine, column: keyColumn)))
+                    }
+                    // Keys count as values too, and may not carry tags or anchors either.
+                    if case .failure(let diagnostic) = convert(key, depth: depth + 1, isKey: true) { return .failure(diagnostic) }
+                    switch convert(value, depth: depth + 1) {
+                    case .success(let converted):
+                        entries.append(SourceEntry(key: keyScalar.string, keyLine: keyLine, keyColumn: keyColumn, value: converted))
+                    case .failure(let diagnostic): return .failure(diagnostic)
+                    }
+                }
+                return .success(SourceNode(.mapping(entries), line: line, column: column))
+            }
         }
     }
 
-    private static func diagnostic(for error: YamlError, path: String) -> Diagnostic {
+    /// Where the value that goes over `ParseLimits.maxValues` starts, reading libyaml's events without building
+    /// anything; nil when the text holds fewer values, or does not parse (Yams then says why).
+    private static func firstValueOverLimit(_ text: String) -> (line: Int, column: Int)? {
+        var parser = yaml_parser_t()
+        guard yaml_parser_initialize(&parser) == 1 else { return nil }
+        defer { yaml_parser_delete(&parser) }
+        yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
+        var text = text
+        return text.withUTF8 { buffer -> (line: Int, column: Int)? in
+            yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
+            var values = 0
+            var event = yaml_event_t()
+            while yaml_parser_parse(&parser, &event) == 1 {
+                defer { yaml_event_delete(&event) }
+                switch event.type {
+                case YAML_STREAM_END_EVENT:
+                    return nil
+                case YAML_SCALAR_EVENT, YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT, YAML_ALIAS_EVENT:
+                    values += 1
+                    if values > ParseLimits.maxValues { return (event.start_mark.line + 1, event.start_mark.column + 1) }
+                default:
+                    break
+                }
+            }
+            return nil
+        }
+    }
+
+    private static func diagnostic(for error: YamlError, path: String, text: String) -> Diagnostic {
         switch error {
         case .scanner(let context, let problem, let mark, _),
              .parser(let context, let problem, let mark, _),
              .composer(let context, let problem, let mark, _):
             if problem.hasPrefix("Maximum nesting level") {
                 // libyaml stops deep nesting itself, before Yams could recurse into it.
-                return .error(.syntax, "values are nested more than \(ParseLimits.maxDepth) levels deep",
-                              at: SourceLocation(path: path, line: mark.line, column: mark.column))
+                return ParseLimits.nestedTooDeep(at: SourceLocation(path: path, line: mark.line, column: mark.column))
             }
             let detail = context.map { "\(problem) \($0.text)" } ?? problem
             return .error(.syntax, "malformed YAML: \(detail); fix the syntax at this position",
@@ -99,11 +161,27 @@ enum YAMLReader {
             return .error(.syntax, "duplicate key \(names) in one mapping; keep one of them",
                           at: SourceLocation(path: path, line: repeated.line, column: repeated.column),
                           notes: [.init("first written here", at: first)])
-        case .reader(let problem, _, _, _):
-            return .error(.syntax, "cannot read YAML: \(problem)", at: SourceLocation(path: path))
+        case .reader(let problem, let offset, _, _):
+            return .error(.syntax, "cannot read YAML: \(problem); remove or escape the character",
+                          at: offset.map { location(ofCharacter: $0, in: text, path: path) } ?? SourceLocation(path: path))
         default:
             return .error(.syntax, "cannot read YAML: \(error)", at: SourceLocation(path: path))
         }
+    }
+
+    /// The line and column (in Unicode scalars) of the character at `offset`, counted in `Character`s as Yams
+    /// reports a reader's problem.
+    private static func location(ofCharacter offset: Int, in text: String, path: String) -> SourceLocation {
+        var line = 1, column = 1
+        for character in text.prefix(offset) {
+            if character.isNewline {
+                line += 1
+                column = 1
+            } else {
+                column += character.unicodeScalars.count
+            }
+        }
+        return SourceLocation(path: path, line: line, column: column)
     }
 
     /// The next line after `mark` that holds `key:` (plain or quoted) at the same column, as a block mapping's repeated key does.

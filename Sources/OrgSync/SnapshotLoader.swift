@@ -4,7 +4,8 @@ import OrgModel
 
 /// Reads snapshots of an organization from a folder on disk or from a git revision.
 public enum SnapshotLoader {
-    /// Every file below `directory`, except the `.git` folder. Symbolic links are recorded as links and never followed.
+    /// Every file below `directory`, except the `.git` folder. Symbolic links are recorded as links and never
+    /// followed. The walk stops once it holds more than `ParseLimits.maxFiles` entries.
     public static func workTree(at directory: String) throws(OrgSyncError) -> Snapshot {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -24,6 +25,8 @@ public enum SnapshotLoader {
     private static func walk(directory: String, prefix: String, into snapshot: inout Snapshot) throws {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
         for name in names where !(prefix.isEmpty && name == ".git") {
+            // Past the limit the tree is refused as it is (Validator): reading on would only fill memory.
+            guard snapshot.entries.count <= ParseLimits.maxFiles else { return }
             let fullPath = directory + "/" + name
             let relative = prefix.isEmpty ? name : prefix + "/" + name
             var info = stat()
