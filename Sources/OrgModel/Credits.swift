@@ -62,11 +62,11 @@ public enum CreditsError: Error, Equatable, Sendable, CustomStringConvertible {
         case .empty:
             return "an amount of credits is required"
         case .notADecimal(let text):
-            return "'\(text)' is not an amount of credits; write a plain decimal such as 1500 or 12.5"
+            return "'\(text.excerpt)' is not an amount of credits; write a plain decimal such as 1500 or 12.5"
         case .tooManyFractionDigits(let text):
-            return "'\(text)' has more than \(Credits.fractionDigits) fractional digits; credits are exact to 0.0001"
+            return "'\(text.excerpt)' has more than \(Credits.fractionDigits) fractional digits; credits are exact to 0.0001"
         case .outOfRange(let text):
-            return "'\(text)' is out of range; amounts must lie within ±\(Credits.max)"
+            return "'\(text.excerpt)' is out of range; amounts must lie within ±\(Credits.max)"
         case .overflow:
             return "the sum exceeds the largest amount of credits orgsync can represent (\(Credits.max))"
         }

@@ -39,6 +39,35 @@ public enum IdentifierKind: String, Sendable, CaseIterable {
 
     public func matches(_ text: String) -> Bool { matches(text[...]) }
 
+    /// Why `text` is not an id of this kind, naming the first character that is not allowed with its code
+    /// point, so that a look-alike (a Cyrillic 'а', a fullwidth 'ａ', a trailing space) shows; nil when it is one.
+    public func whyNot(_ text: String) -> String? {
+        guard !matches(text) else { return nil }
+        let scalars = Array(text.unicodeScalars)
+        guard !scalars.isEmpty else { return "it is empty" }
+        func allowed(_ scalar: Unicode.Scalar, at position: Int) -> Bool {
+            guard let byte = UInt8(exactly: scalar.value), scalar.isASCII else { return false }
+            switch self {
+            case .slug: return Self.isLowerAlnum(byte) || (position > 0 && byte == UInt8(ascii: "-"))
+            case .ulid: return Self.isCrockford(byte) && (position > 0 || byte <= UInt8(ascii: "7"))
+            case .recordID: return Self.isLowerAlnum(byte) || (byte >= 65 && byte <= 90) || byte == 95 || byte == 45
+            }
+        }
+        if let position = scalars.indices.first(where: { !allowed(scalars[$0], at: $0) }) {
+            let scalar = scalars[position]
+            let hex = String(scalar.value, radix: 16, uppercase: true)
+            let code = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex + (scalar.properties.name.map { " " + $0 } ?? "")
+            let shown = scalar.properties.generalCategory == .control ? "" : "'\(scalar)' "
+            let which = position == 0 ? "its first character" : position == scalars.count - 1 ? "its last character" : "its character \(position + 1)"
+            var reason = "\(which) \(shown)(\(code)) is not allowed"
+            if self == .slug, scalar.properties.isUppercase { reason += "; ids are lower case" }
+            if self == .ulid, scalar.properties.isLowercase { reason += "; a ULID is upper case" }
+            return reason
+        }
+        let longest = self == .recordID ? 64 : 63
+        return self == .ulid ? "it has \(scalars.count) characters, not 26" : "it has \(scalars.count) characters, more than \(longest)"
+    }
+
     /// A slug made from free text: lower case, runs of other characters turned into '-'.
     public static func slug(from text: String) -> String {
         var out = ""
@@ -66,6 +95,13 @@ public enum IdentifierKind: String, Sendable, CaseIterable {
 }
 
 extension String {
+    /// The text cut to its first 64 characters, then '…', for quoting a value from a file in a message
+    /// without echoing a whole file.
+    public var excerpt: String {
+        guard count > 64 else { return self }
+        return String(prefix(64)) + "…"
+    }
+
     /// The text with control characters (newlines, escapes) written as `\u{1B}`, so repository text shown
     /// on a terminal or in a comment cannot forge lines or colors.
     public var printable: String {

@@ -59,7 +59,10 @@ extension Organization {
         for (path, plan) in zip(paths, plans) {
             switch plan {
             case .skip: continue
-            case .problem(let diagnostic): diagnostics.append(diagnostic)
+            case .problem(let diagnostic):
+                // A link, a submodule or a misplaced file may stand for an entity: references to it are not reported again.
+                diagnostics.append(diagnostic)
+                if Snapshot.isOrganizationPath(path) { org.unreadable.insert(path) }
             case .usage: jobs.append((path, plan))
             case .document(_, let stemKey, _, _):
                 if let first = seenStems[stemKey] {
@@ -158,7 +161,7 @@ extension Organization {
             }
             let idKind: IdentifierKind = parts[0] == "ledger" ? .ulid : .slug
             if parts.count > 1, !idKind.matches(stem) {
-                self = .problem(.error(.f(1), "file name '\(stem)' is not a valid id: use \(idKind.pattern)", at: SourceLocation(path: path)))
+                self = .problem(.error(.f(1), "file name '\(stem.excerpt)' is not a valid id: \(idKind.whyNot(stem) ?? "it does not match"); use \(idKind.pattern)", at: SourceLocation(path: path)))
                 return
             }
             self = .document(folder: parts[0], stemKey: (parts.dropLast() + [stem]).joined(separator: "/"), stem: stem, format: format)

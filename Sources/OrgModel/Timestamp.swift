@@ -34,7 +34,7 @@ public struct Timestamp: Hashable, Comparable, Sendable {
 public struct TimestampError: Error, Equatable, Sendable, CustomStringConvertible {
     public let text: String
     public var description: String {
-        "'\(text)' is not an RFC 3339 time in UTC; write it like 2026-11-21T10:00:00Z"
+        "'\(text.excerpt)' is not an RFC 3339 time in UTC; write it like 2026-11-21T10:00:00Z"
     }
 }
 
