@@ -20,6 +20,9 @@ public struct MergeConflict: Sendable, Hashable, Comparable {
         /// A file that cannot be merged field by field: removed on one side and changed on the other,
         /// unreadable on a side, or outside the organization.
         case file
+        /// A file whose merge breaks a rule on its own (it does not read, or a key, value or secret in it is
+        /// refused): the merge driver writes it as merged, to be fixed by hand or settled by taking a side.
+        case invalid
     }
 
     public var kind: Kind
@@ -47,7 +50,7 @@ public struct MergeConflict: Sendable, Hashable, Comparable {
         switch kind {
         case .deleteEdit: return [kept]
         case .event, .record: return [.theirs]
-        case .field, .file: return MergeSide.allCases
+        case .field, .file, .invalid: return MergeSide.allCases
         }
     }
 }
@@ -141,25 +144,68 @@ public enum OrgMerge {
         return wholeFileConflict(path: path, base: base, ours: ours, theirs: theirs)
     }
 
+    /// `mergeFile`, then the file it writes checked on its own, as git's merge driver needs: the driver sees one
+    /// file, not the merged organization. A merged file that breaks a rule by itself (syntax, schema, ids,
+    /// layout, secrets) adds an `.invalid` conflict that names each problem, unless a whole-file conflict
+    /// already keeps our version.
+    public static func mergeFileChecked(path: String, base: [UInt8]?, ours: [UInt8]?, theirs: [UInt8]?) -> FileMerge {
+        var result = mergeFile(path: path, base: base, ours: ours, theirs: theirs)
+        guard Snapshot.isOrganizationPath(path), let written = result.bytes,
+              !result.conflicts.contains(where: { $0.field.steps.isEmpty }) else { return result }
+        let problems = Validator.fileDiagnostics(written, path: path).filter { $0.severity == .error }
+        guard !problems.isEmpty else { return result }
+        let kept: MergeSide = written == theirs && written != ours ? .theirs : .ours
+        result.conflicts.append(MergeConflict(kind: .invalid, path: path, field: FieldPath(), base: text(base), ours: text(ours), theirs: text(theirs),
+                                              kept: kept, message: "the merged file breaks \(rules(problems.count)) on its own: \(list(problems))"))
+        return result
+    }
+
     private static func text(_ bytes: [UInt8]?) -> String? { bytes.map { String(decoding: $0, as: UTF8.self) } }
+
+    private static func rules(_ count: Int) -> String { count == 1 ? "a rule" : "\(count) rules" }
+
+    /// Problems for a conflict's message: `path:line:column: [RULE] message`, the first five of them.
+    private static func list(_ problems: [Diagnostic]) -> String {
+        var items = problems.prefix(5).map { "\($0.location): [\($0.rule)] \($0.message)" }
+        if problems.count > 5 { items.append("and \(problems.count - 5) more ('orgsync validate' lists them)") }
+        return items.joined(separator: "; ")
+    }
+
+    /// What is wrong with each side's version on its own, for a whole-file conflict's message: "their version
+    /// breaks a rule on its own: …"; empty when both read and are valid by themselves.
+    private static func sideProblems(path: String, ours: [UInt8]?, theirs: [UInt8]?) -> String {
+        guard Snapshot.isOrganizationPath(path) else { return "" }
+        var out: [String] = []
+        for (side, bytes) in [(MergeSide.theirs, theirs), (.ours, ours)] {
+            guard let bytes else { continue }
+            let problems = Validator.fileDiagnostics(bytes, path: path).filter { $0.severity == .error }
+            if !problems.isEmpty { out.append("\(side == .ours ? "our" : "their") version breaks \(rules(problems.count)) on its own: \(list(problems))") }
+        }
+        return out.joined(separator: "; ")
+    }
 
     private static func wholeFileConflict(path: String, base: [UInt8]?, ours: [UInt8]?, theirs: [UInt8]?) -> FileMerge {
         let kind: MergeConflict.Kind = path.hasPrefix("ledger/") && Snapshot.isOrganizationPath(path) && base == nil && ours != nil && theirs != nil ? .event : .file
-        let message: String
+        var message: String
+        let problems = sideProblems(path: path, ours: ours, theirs: theirs)
         switch (ours, theirs) {
         case (nil, _): message = "removed on our side and changed on theirs"
         case (_, nil): message = "changed on our side and removed on theirs"
         default:
+            let what = base == nil ? "added on both sides with different contents" : "changed on both sides"
             if kind == .event {
                 message = "both sides wrote ledger event \(path.split(separator: "/").last.map { String($0.prefix { $0 != "." }) } ?? path) with different contents; one id is one event, so theirs stays and ours is made again under a new id"
             } else if !Snapshot.isOrganizationPath(path) {
                 message = "changed on both sides; it is not an organization file, so merge it with git"
-            } else if base == nil {
-                message = "added on both sides with different contents, and one version cannot be read field by field"
+            } else if !problems.isEmpty {
+                message = "\(what), and cannot be merged field by field"
+            } else if path.hasPrefix("ledger/") {
+                message = "\(what); a ledger event never changes (T1), so keep the version that was published and make any correction a new event"
             } else {
-                message = "changed on both sides, and one version cannot be read field by field"
+                message = "\(what), and one version cannot be read field by field"
             }
         }
+        if !problems.isEmpty { message += ": \(problems)" }
         let conflict = MergeConflict(kind: kind, path: path, field: FieldPath(), base: text(base), ours: text(ours), theirs: text(theirs),
                                      kept: .ours, message: message)
         return FileMerge(bytes: ours, conflicts: [conflict])

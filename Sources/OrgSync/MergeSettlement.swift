@@ -312,8 +312,9 @@ extension Merger {
     // MARK: The merge driver
 
     /// What git's merge driver does for one file (`orgsync merge-driver %O %A %B %P`): merges the three
-    /// versions with `OrgMerge.mergeFile`, writes the result over `ours`, and records its conflicts in the
-    /// report for `orgsync status` and `resolve`. Returns the conflicts; git hears exit 1 when there are any.
+    /// versions with `OrgMerge.mergeFileChecked` (a merged file that breaks a rule on its own is a conflict),
+    /// writes the result over `ours`, and records its conflicts in the report for `orgsync status` and
+    /// `resolve`. Returns the conflicts; git hears exit 1 when there are any.
     public static func mergeDriver(base: String, ours: String, theirs: String, path: String, directory: String) throws(OrgSyncError) -> [MergeReport.Conflict] {
         func read(_ file: String) throws(OrgSyncError) -> [UInt8] {
             guard let data = FileManager.default.contents(atPath: file) else {
@@ -327,7 +328,7 @@ extension Merger {
         let prefix = repository.map { reader.prefix(in: $0) } ?? ""
         let orgPath = path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
         // Git hands an empty file for a side that has none (an add/add merge).
-        let result = OrgMerge.mergeFile(path: orgPath, base: baseBytes.isEmpty && !oursBytes.isEmpty && !theirsBytes.isEmpty ? nil : baseBytes,
+        let result = OrgMerge.mergeFileChecked(path: orgPath, base: baseBytes.isEmpty && !oursBytes.isEmpty && !theirsBytes.isEmpty ? nil : baseBytes,
                                         ours: oursBytes, theirs: theirsBytes)
         try AtomicFile.write(result.bytes ?? oursBytes, to: ours)
         guard !result.conflicts.isEmpty else { return [] }

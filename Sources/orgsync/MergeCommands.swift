@@ -183,7 +183,10 @@ struct MergeDriver: ParsableCommand {
         }
         guard !conflicts.isEmpty else { return }
         for conflict in conflicts {
-            Terminal.writeError("orgsync: \(conflict.id) \(conflict.location): \(conflict.message); the file keeps \(conflict.kept == "ours" ? "ours" : "theirs")\n")
+            let holds = conflict.kind == MergeConflict.Kind.invalid.rawValue
+                ? "the file holds the merge: fix it and settle with --edited, or take a side"
+                : "the file keeps \(conflict.kept == "ours" ? "ours" : "theirs")"
+            Terminal.writeError("orgsync: \(conflict.id) \(conflict.location): \(conflict.message); \(holds)".printable + "\n")
         }
         let sides = Set(conflicts.flatMap(\.takeable)).sorted().joined(separator: "|")
         Terminal.writeError("orgsync: settle with 'orgsync resolve ID --take \(sides)' ('orgsync status' lists them), then commit\n")
@@ -226,7 +229,7 @@ enum RenderMerge {
             : "\(Render.plural(report.conflicts.count, "conflict")) and \(Render.plural(report.violations.count, "violation")) to settle.\n"
         for conflict in report.conflicts {
             out += "\n  \(conflict.id)  conflict  \(conflict.location)\n"
-            out += "      \(conflict.message)\n"
+            out += "      \(conflict.message.printable)\n"
             if !conflict.field.isEmpty || conflict.kind == "record" {
                 out += "      base: \(conflict.base ?? "(none)")\n"
                 out += "      ours: \(conflict.ours ?? "(none)")\(conflict.kept == "ours" ? "  (what the merge wrote)" : "")\n"
@@ -236,7 +239,7 @@ enum RenderMerge {
         }
         for violation in report.violations {
             out += "\n  \(violation.id)  violation  [\(violation.rule)] \(violation.location)\n"
-            out += "      \(violation.message)\n"
+            out += "      \(violation.message.printable)\n"
             for cause in violation.causes {
                 out += "      \(cause.side): \(cause.kind == "file" ? cause.summary : "\(cause.kind) \(cause.id), \(cause.summary)")\n"
             }
