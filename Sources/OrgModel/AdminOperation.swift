@@ -401,7 +401,9 @@ private struct Planner {
                 alerts += try book.charge(record, policy: source.policy).alerts
             } catch {
                 if case .blocked = error { throw OperationRefusal(error.description, isBlocked: true) }
-                throw OperationRefusal(records.count == 1 ? error.description : "usage record '\(record.id)': \(error.description)")
+                // An imported record says where it was read, so a refusal names the line of the file to fix.
+                let place = source == .import ? "\(record.location): " : ""
+                throw OperationRefusal(records.count == 1 && place.isEmpty ? error.description : "\(place)usage record '\(record.id)': \(error.description)")
             }
             do throws(CreditsError) {
                 total = try total.adding(record.credits)
