@@ -160,6 +160,7 @@ struct JSONReader {
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             return node(.scalar(try parseNumber(), quoted: false))
         default:
+            if bytes[index...].starts(with: [0xEF, 0xBB, 0xBF]) { throw fail("a byte-order mark (U+FEFF) is allowed only at the start of the file; remove this one") }
             throw fail("unexpected character; expected a value")
         }
     }

@@ -108,6 +108,13 @@ public enum SourceReader {
             return .failure(.error(.syntax, "file is not valid UTF-8; save it as UTF-8",
                                    at: SourceLocation(path: path, line: firstInvalidUTF8Line(body), column: 1)))
         }
+        if let mark = body.firstRange(of: [0xEF, 0xBB, 0xBF]) {
+            let before = String(decoding: body[..<mark.lowerBound], as: UTF8.self)
+            let line = before.reduce(1) { $1.isNewline ? $0 + 1 : $0 }
+            let column = before.unicodeScalars.reversed().prefix { $0 != "\n" && $0 != "\r" }.count + 1
+            return .failure(.error(.syntax, "a byte-order mark (U+FEFF) is allowed only at the start of the file; remove this one",
+                                   at: SourceLocation(path: path, line: line, column: column)))
+        }
         switch format {
         case .json:
             var parser = JSONReader(text: text, path: path)

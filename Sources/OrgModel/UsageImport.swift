@@ -62,8 +62,10 @@ public enum UsageImport {
 
     /// RFC 4180 CSV with a header row naming the fields, in any order. An empty cell is an absent field.
     private static func parseCSV(_ bytes: [UInt8], path: String) -> (records: [UsageRecord], diagnostics: [Diagnostic]) {
-        guard let text = String(validating: bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? bytes.dropFirst(3) : bytes[...], as: UTF8.self) else {
-            return ([], [.error(.syntax, "the file is not valid UTF-8; save it as UTF-8", at: SourceLocation(path: path))])
+        let body = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? bytes.dropFirst(3) : bytes[...]
+        guard let text = String(validating: body, as: UTF8.self) else {
+            return ([], [.error(.syntax, "the file is not valid UTF-8; save it as UTF-8",
+                                at: SourceLocation(path: path, line: SourceReader.firstInvalidUTF8Line(body), column: 1))])
         }
         var rows: [(line: Int, cells: [(text: String, column: Int)])] = []
         var diagnostics: [Diagnostic] = []

@@ -12,7 +12,12 @@ enum YAMLReader {
     /// `ParseLimits.maxValues` values is refused before Yams builds a tree of them.
     static let countFirstBytes = 256 << 10
 
+    /// libyaml's own nesting limit, a little above `ParseLimits.maxDepth`: a deeper file stops while libyaml
+    /// reads it, before Yams builds it recursively. Set once, for the process (libyaml keeps it globally).
+    private static let libyamlNesting: Void = yaml_set_max_nest_level(Int32(ParseLimits.maxDepth + 2))
+
     static func parse(_ text: String, path: String) -> Result<SourceNode, Diagnostic> {
+        _ = libyamlNesting
         if text.utf8.count > countFirstBytes, let over = firstValueOverLimit(text) {
             return .failure(ParseLimits.tooManyValues(at: SourceLocation(path: path, line: over.line, column: over.column)))
         }
@@ -148,7 +153,8 @@ enum YAMLReader {
                 // libyaml stops deep nesting itself, before Yams could recurse into it.
                 return ParseLimits.nestedTooDeep(at: SourceLocation(path: path, line: mark.line, column: mark.column))
             }
-            let detail = context.map { "\(problem) \($0.text)" } ?? problem
+            // libyaml's contexts read after the problem ("… while scanning a quoted scalar"), Yams's before it.
+            let detail = context.map { $0.text.hasPrefix("while ") ? "\(problem) \($0.text)" : "\($0.text), \(problem)" } ?? problem
             return .error(.syntax, "malformed YAML: \(detail); fix the syntax at this position",
                           at: SourceLocation(path: path, line: mark.line, column: mark.column))
         case .duplicatedKeysInMapping(let duplicates, let context):
@@ -184,15 +190,27 @@ enum YAMLReader {
         return SourceLocation(path: path, line: line, column: column)
     }
 
-    /// The next line after `mark` that holds `key:` (plain or quoted) at the same column, as a block mapping's repeated key does.
+    /// Where `key` is written again after `mark`: the next line that holds `key:` (plain or quoted) at the same
+    /// column, as a block mapping's repeated key does, or else the next `key:` after a '{' or ',', as in a
+    /// flow mapping.
     private static func repeatedKey(_ key: String, after mark: Yams.Mark, in text: String) -> (line: Int, column: Int)? {
-        let spellings = [key, "\"\(key)\"", "'\(key)'"]
-        for (offset, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where offset + 1 > mark.line {
-            let scalars = Array(line.unicodeScalars)
+        let spellings = [key, "\"\(key)\"", "'\(key)'"].map { Array($0.unicodeScalars) }
+        // Lines as libyaml counts them: CRLF is one break, and so are a lone CR and the Unicode line separators.
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map { Array($0.unicodeScalars) }
+        func isKey(_ scalars: [Unicode.Scalar], at start: Int) -> Bool {
+            spellings.contains { spelling in
+                guard scalars.count >= start + spelling.count, Array(scalars[start..<(start + spelling.count)]) == spelling else { return false }
+                return scalars[(start + spelling.count)...].first { $0 != " " } == ":"
+            }
+        }
+        for (offset, scalars) in lines.enumerated() where offset + 1 > mark.line {
             guard scalars.count >= mark.column, scalars[..<(mark.column - 1)].allSatisfy({ $0 == " " || $0 == "-" }) else { continue }
-            let rest = String(String.UnicodeScalarView(scalars[(mark.column - 1)...]))
-            for spelling in spellings where rest.hasPrefix(spelling) && rest.dropFirst(spelling.count).drop(while: { $0 == " " }).hasPrefix(":") {
-                return (offset + 1, mark.column)
+            if isKey(scalars, at: mark.column - 1) { return (offset + 1, mark.column) }
+        }
+        for (offset, scalars) in lines.enumerated() where offset + 1 >= mark.line {
+            let from = offset + 1 == mark.line ? mark.column : 0
+            for start in scalars.indices where start >= from && isKey(scalars, at: start) {
+                if scalars[..<start].last(where: { $0 != " " }).map({ $0 == "{" || $0 == "," }) == true { return (offset + 1, start + 1) }
             }
         }
         return nil

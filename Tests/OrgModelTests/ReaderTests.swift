@@ -58,7 +58,7 @@ struct ReaderTests {
             ("base: &b {x: 1}\nother: *b\n", "f:1:7: error: [SYNTAX] anchors and aliases (&name, *name) are not allowed in orgsync files; write the value out\n"),
             ("a: [1, 2\n", "f:2:1: error: [SYNTAX] malformed YAML: did not find expected ',' or ']' while parsing a flow sequence; fix the syntax at this position\n"),
             ("a: 1\n b: 2\n", "f:2:3: error: [SYNTAX] malformed YAML: mapping values are not allowed in this context; fix the syntax at this position\n"),
-            ("--- 1\n--- 2\n", "f:2:1: error: [SYNTAX] malformed YAML: but found another document expected a single document in the stream; fix the syntax at this position\n"),
+            ("--- 1\n--- 2\n", "f:2:1: error: [SYNTAX] malformed YAML: expected a single document in the stream, but found another document; fix the syntax at this position\n"),
         ]
         for (text, expected) in cases {
             guard case .failure(let diagnostic) = parse(text, .yaml) else { Issue.record("accepted \(text)"); continue }
