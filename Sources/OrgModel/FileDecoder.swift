@@ -40,7 +40,7 @@ final class FileDecoder {
                 fields.values[entry.key] = entry.value
             } else {
                 let keyNode = SourceNode(.null, line: entry.keyLine, column: entry.keyColumn)
-                var message = "unknown key '\(entry.key.excerpt)' in \(what)"
+                var message = "unknown key '\(entry.key.excerpt.visible)' in \(what)"
                 if let suggestion = Suggestion.closest(to: entry.key, among: allowed) {
                     message += "; did you mean '\(suggestion)'?"
                 } else {
@@ -87,7 +87,7 @@ final class FileDecoder {
     func identifier(_ node: SourceNode?, field: String, what: String, kind: IdentifierKind) -> String? {
         guard let text = string(node, field: field, what: what), let node else { return nil }
         guard kind.matches(text) else {
-            error(.f(1), "\(what) '\(text.excerpt)' is not a valid id: \(kind.whyNot(text) ?? "it does not match"); use \(kind.pattern)", at: node)
+            error(.f(1), "\(what) '\(text.excerpt.visible)' is not a valid id: \(kind.whyNot(text) ?? "it does not match"); use \(kind.pattern)", at: node)
             return nil
         }
         return text
@@ -166,7 +166,7 @@ final class FileDecoder {
         guard let text = string(node, field: field, what: what), let node else { return nil }
         if let value = E(rawValue: text) { return value }
         let options = E.allCases.map(\.rawValue)
-        var message = "\(what) '\(text.excerpt)' is not one of \(options.map { "'\($0)'" }.joined(separator: ", "))"
+        var message = "\(what) '\(text.excerpt.visible)' is not one of \(options.map { "'\($0)'" }.joined(separator: ", "))"
         if let suggestion = Suggestion.closest(to: text, among: options) { message += "; did you mean '\(suggestion)'?" }
         error(.schema, message, at: node)
         return nil

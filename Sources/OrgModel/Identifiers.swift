@@ -57,7 +57,7 @@ public enum IdentifierKind: String, Sendable, CaseIterable {
             let scalar = scalars[position]
             let hex = String(scalar.value, radix: 16, uppercase: true)
             let code = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex + (scalar.properties.name.map { " " + $0 } ?? "")
-            let shown = scalar.properties.generalCategory == .control ? "" : "'\(scalar)' "
+            let shown = scalar.isVisible && scalar != " " ? "'\(scalar)' " : ""
             let which = position == 0 ? "its first character" : position == scalars.count - 1 ? "its last character" : "its character \(position + 1)"
             var reason = "\(which) \(shown)(\(code)) is not allowed"
             if self == .slug, scalar.properties.isUppercase { reason += "; ids are lower case" }
@@ -104,16 +104,34 @@ extension String {
 
     /// The text with control characters (newlines, escapes) written as `\u{1B}`, so repository text shown
     /// on a terminal or in a comment cannot forge lines or colors.
-    public var printable: String {
-        guard unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return self }
+    public var printable: String { escaping { $0.properties.generalCategory == .control } }
+
+    /// The text with every character a reader cannot see written as `\u{200B}`: control and format characters
+    /// (zero-width spaces, direction overrides, byte-order marks) and spaces other than ' '. For quoting a key
+    /// or an id from a file in a message, where an invisible difference is the whole problem.
+    public var visible: String { escaping { !$0.isVisible } }
+
+    private func escaping(_ hidden: (Unicode.Scalar) -> Bool) -> String {
+        guard unicodeScalars.contains(where: hidden) else { return self }
         var out = ""
         for scalar in unicodeScalars {
-            if scalar.properties.generalCategory == .control {
+            if hidden(scalar) {
                 out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
             } else {
                 out.unicodeScalars.append(scalar)
             }
         }
         return out
+    }
+}
+
+extension Unicode.Scalar {
+    /// Whether the character shows as itself: not a control or format character, and not a space other than ' '.
+    var isVisible: Bool {
+        switch properties.generalCategory {
+        case .control, .format, .lineSeparator, .paragraphSeparator: return false
+        case .spaceSeparator: return self == " "
+        default: return true
+        }
     }
 }

@@ -82,6 +82,12 @@ extension Organization {
             let outcome = outcomes[index]
             outcomes[index] = FileOutcome()
             diagnostics += outcome.diagnostics
+            // A file decoded with errors (a bad value, an id that is not its name) holds an entity only partly known:
+            // what it would have said is not reported as missing elsewhere (no Primary, dangling references, a
+            // partial ledger's overdraws).
+            if outcome.diagnostics.hasErrors {
+                org.unreadable.insert(job.path)
+            }
             switch outcome.entity {
             case .none: org.unreadable.insert(job.path)
             case .usage(let records): org.usage.append(contentsOf: records)
@@ -161,7 +167,7 @@ extension Organization {
             }
             let idKind: IdentifierKind = parts[0] == "ledger" ? .ulid : .slug
             if parts.count > 1, !idKind.matches(stem) {
-                self = .problem(.error(.f(1), "file name '\(stem.excerpt)' is not a valid id: \(idKind.whyNot(stem) ?? "it does not match"); use \(idKind.pattern)", at: SourceLocation(path: path)))
+                self = .problem(.error(.f(1), "file name '\(stem.excerpt.visible)' is not a valid id: \(idKind.whyNot(stem) ?? "it does not match"); use \(idKind.pattern)", at: SourceLocation(path: path)))
                 return
             }
             self = .document(folder: parts[0], stemKey: (parts.dropLast() + [stem]).joined(separator: "/"), stem: stem, format: format)

@@ -36,14 +36,12 @@ public enum Validator {
         return ValidationReport(organization: org, diagnostics: Array(Set(diagnostics)).sorted(), replay: replay)
     }
 
-    /// Every problem one file has on its own, wherever it is: it does not read, its values or ids are
-    /// wrong, it is in the wrong place, it holds a plaintext secret, or it declares a newer schema. What
-    /// needs other files (references, duplicates across files, the replay) is not checked.
+    /// Every problem one file has on its own, wherever it is: it does not read, its keys, values or ids are
+    /// wrong, it is in the wrong place, it holds a plaintext secret or the same id twice, or it declares a
+    /// newer schema. References to other files (REF) and what needs other files (the replay, an owner, a
+    /// Primary) are not checked.
     public static func fileDiagnostics(_ bytes: [UInt8], path: String) -> [Diagnostic] {
-        let snapshot = Snapshot(entries: [path: Snapshot.Entry(bytes: bytes)])
-        let (org, diagnostics) = Organization.load(snapshot)
-        let own = diagnostics.filter { $0.location.path == path } + (org.requiresNewerOrgsync.map { [$0] } ?? []) + secrets(in: snapshot)
-        return Array(Set(own)).sorted()
+        validate(Snapshot(entries: [path: Snapshot.Entry(bytes: bytes)])).diagnostics.filter { $0.location.path == path && $0.rule != .reference }
     }
 
     static func secrets(in snapshot: Snapshot) -> [Diagnostic] {
@@ -79,6 +77,8 @@ public enum Validator {
         let live = org.workspaces.filter { !$0.isDeleted }
         let primaries = live.filter(\.isPrimary)
         let unreadableWorkspace = org.unreadable.contains { $0.hasPrefix("workspaces/") }
+        // Keys in a providers file that cannot be read are unknown, not missing.
+        let unreadableProviders = org.unreadable.contains("providers.yaml") || org.unreadable.contains("providers.json")
         if org.config != nil {
             if primaries.isEmpty, !unreadableWorkspace {
                 out.append(.error(.r(3), "the organization has no Primary Workspace; exactly one live workspace must have 'primary: true'",
@@ -136,6 +136,7 @@ public enum Validator {
             for (provider, keyID) in workspace.providers.pin.sorted(by: { $0.key < $1.key }) {
                 let field = "providers.pin.\(provider)"
                 guard let key = org.providerKeys.first(where: { $0.id == keyID }) else {
+                    guard !unreadableProviders else { continue }
                     out.append(.error(.reference, "pinned provider key '\(keyID)' is not in providers.yaml\(Suggestion.hint(keyID, org.providerKeys.map(\.id)))",
                                       at: workspace.source[field]))
                     continue
@@ -149,7 +150,7 @@ public enum Validator {
                                       at: workspace.source[field]))
                 }
             }
-            for (index, keyID) in workspace.providers.disabled.enumerated() where !org.providerKeys.contains(where: { $0.id == keyID }) {
+            for (index, keyID) in workspace.providers.disabled.enumerated() where !unreadableProviders && !org.providerKeys.contains(where: { $0.id == keyID }) {
                 out.append(.error(.reference, "disabled provider key '\(keyID)' is not in providers.yaml\(Suggestion.hint(keyID, org.providerKeys.map(\.id)))",
                                   at: workspace.source["providers.disabled[\(index)]"]))
             }

@@ -167,7 +167,7 @@ extension Workspace {
                         let field = "providers.pin.\(entry.key)"
                         let keyNode = SourceNode(.null, line: entry.keyLine, column: entry.keyColumn)
                         guard IdentifierKind.slug.matches(entry.key) else {
-                            d.error(.f(1), "provider name '\(entry.key.excerpt)' is not valid: \(IdentifierKind.slug.whyNot(entry.key) ?? "it does not match"); use \(IdentifierKind.slug.pattern)", at: keyNode)
+                            d.error(.f(1), "provider name '\(entry.key.excerpt.visible)' is not valid: \(IdentifierKind.slug.whyNot(entry.key) ?? "it does not match"); use \(IdentifierKind.slug.pattern)", at: keyNode)
                             continue
                         }
                         if let key = d.identifier(entry.value, field: field, what: "pinned provider key", kind: .slug) {
