@@ -9,7 +9,8 @@ import Yams
 /// refused by Yams itself.
 enum YAMLReader {
     /// Files larger than this are first counted event by event, so that one with more than
-    /// `ParseLimits.maxValues` values is refused before Yams builds a tree of them.
+    /// `ParseLimits.maxValues` values is refused before Yams builds a tree of them. A smaller file cannot
+    /// hold that many: a value takes at least two thirds of a byte (`[:,:,…]`).
     static let countFirstBytes = 256 << 10
 
     /// libyaml's own nesting limit, a little above `ParseLimits.maxDepth`: a deeper file stops while libyaml
@@ -35,16 +36,14 @@ enum YAMLReader {
         }
         guard let root else { return .success(SourceNode(.null, line: 1, column: 1)) }
         // Yams holds anchors weakly, through its parser: keep the parser alive so that aliases are seen.
-        var converter = Converter(path: path)
-        return withExtendedLifetime(parser) { converter.convert(root, depth: 0) }
+        return withExtendedLifetime(parser) { Converter(path: path).convert(root, depth: 0) }
     }
 
-    /// Turns Yams nodes into `SourceNode`s, counting values against `ParseLimits.maxValues`.
+    /// Turns Yams nodes into `SourceNode`s.
     private struct Converter {
         let path: String
-        var values = 0
 
-        mutating func convert(_ node: Yams.Node, depth: Int, isKey: Bool = false) -> Result<SourceNode, Diagnostic> {
+        func convert(_ node: Yams.Node, depth: Int, isKey: Bool = false) -> Result<SourceNode, Diagnostic> {
             let line = node.mark?.line ?? 1
             let column = node.mark?.column ?? 1
             let location = SourceLocation(path: path, line: line, column: column)
@@ -52,8 +51,6 @@ enum YAMLReader {
                 return .failure(.error(.syntax, "anchors and aliases (&name, *name) are not allowed in orgsync files; write the value out", at: location))
             }
             guard depth < ParseLimits.maxDepth else { return .failure(ParseLimits.nestedTooDeep(at: location)) }
-            values += 1
-            guard values <= ParseLimits.maxValues else { return .failure(ParseLimits.tooManyValues(at: location)) }
             if case .alias = node {
                 return .failure(.error(.syntax, "anchors and aliases (&name, *name) are not allowed in orgsync files; write the value out", at: location))
             }
@@ -103,7 +100,7 @@ enum YAMLReader {
                         return .failure(.error(.syntax, "mapping keys must be plain words, not lists or mappings",
                                                at: SourceLocation(path: path, line: keyLine, column: keyColumn)))
                     }
-                    // Keys count as values too, and may not carry tags or anchors either.
+                    // Keys may not carry tags or anchors either.
                     if case .failure(let diagnostic) = convert(key, depth: depth + 1, isKey: true) { return .failure(diagnostic) }
                     switch convert(value, depth: depth + 1) {
                     case .success(let converted):

@@ -223,6 +223,41 @@ struct MergeCommandTests {
         }
     }
 
+    @Test("git merge of a branch that breaks a rule in a file both sides changed: the driver names it, and status and resolve settle it")
+    func driverRefusesAnInvalidMerge() throws {
+        try Self.withWorld { world in
+            // A branch made without the hooks, with a typo in a key.
+            try world.git(["checkout", "-q", "-b", "typo"], in: world.ana)
+            let typo = "id: research\nname: Research Lab\nsetings:\n  region: eu\n"
+            try Data(typo.utf8).write(to: URL(fileURLWithPath: world.ana + "/workspaces/research.yaml"))
+            try #require(try world.git(["commit", "-q", "--no-verify", "-am", "Region"], in: world.ana).status == 0)
+            try world.git(["checkout", "-q", "main"], in: world.ana)
+            try world.run(["workspace", "rename", "research", "--name", "Research EU"], in: world.ana)
+
+            let merge = try world.git(["merge", "--no-edit", "typo"], in: world.ana)
+            #expect(merge.status == 1)
+            #expect(merge.stderr.contains("orgsync: C1 workspaces/research.yaml: the merged file breaks a rule on its own: workspaces/research.yaml:3:1: [F4] unknown key 'setings' in a workspace; did you mean 'settings'?; the file holds the merge: fix it and settle with --edited, or take a side\n"),
+                    "\(merge.stderr)")
+            #expect(world.file("workspaces/research.yaml", in: world.ana) == "id: research\nname: Research EU\nsetings:\n  region: eu\n")
+
+            let status = try world.orgsync(["status"], in: world.ana)
+            #expect(status.status == 1)
+            #expect(status.stdout.contains("""
+              C1  conflict  workspaces/research.yaml
+                  the merged file breaks a rule on its own: workspaces/research.yaml:3:1: [F4] unknown key 'setings' in a workspace; did you mean 'settings'?
+                  settle: orgsync resolve C1 --take ours|theirs, or edit the file and --edited
+
+            """), "\(status.stdout)")
+            // Fixed by hand, settled as edited, and the merge commits through the hooks.
+            try Data("id: research\nname: Research EU\nsettings:\n  region: eu\n".utf8).write(to: URL(fileURLWithPath: world.ana + "/workspaces/research.yaml"))
+            let settled = try world.orgsync(["resolve", "C1", "--edited"], in: world.ana)
+            #expect(settled.status == 0, "\(settled.stderr)")
+            let committed = try world.git(["commit", "-q", "--no-edit"], in: world.ana)
+            #expect(committed.status == 0, "\(committed.stderr)")
+            #expect(try world.orgsync(["validate", "--rev", "HEAD"], in: world.ana).status == 0)
+        }
+    }
+
     @Test("one event id written twice: theirs keeps it, ours is made again under a new id, and the server accepts the merge")
     func oneIdTwice() throws {
         try Self.withWorld { world in
