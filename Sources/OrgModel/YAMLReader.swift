@@ -51,9 +51,6 @@ enum YAMLReader {
                 return .failure(.error(.syntax, "anchors and aliases (&name, *name) are not allowed in orgsync files; write the value out", at: location))
             }
             guard depth < ParseLimits.maxDepth else { return .failure(ParseLimits.nestedTooDeep(at: location)) }
-            if case .alias = node {
-                return .failure(.error(.syntax, "anchors and aliases (&name, *name) are not allowed in orgsync files; write the value out", at: location))
-            }
             // The tag as written: `Node.tag` would resolve an absent one. A quoted scalar carries `str` implicitly, and
             // so does a key once Yams has compared the keys of its mapping.
             let tag: String, quoted: Bool

@@ -161,7 +161,11 @@ struct MergeDriver: ParsableCommand {
         file both sides of a merge changed. It merges the three versions as 'orgsync merge' does (field by \
         field, records by id), writes the result over OURS, and exits 0 when nothing conflicts. On a conflict \
         the file keeps our value (no markers), the conflict is recorded in .git/orgsync/merge.json, and it \
-        exits 1 so git stops the merge: 'orgsync status' lists it and 'orgsync resolve' settles it.
+        exits 1 so git stops the merge: 'orgsync status' lists it and 'orgsync resolve' settles it. A version \
+        that does not read is named with its problem (path:line:column, rule, message). The file it writes is \
+        checked on its own too: one that breaks a rule by itself (syntax, an unknown key, a bad value, a \
+        secret) is a conflict that holds the merge, to fix by hand ('orgsync resolve ID --edited') or settle \
+        by taking a side.
 
         Violations need the whole organization, not one file: the pre-merge-commit and pre-commit hooks \
         find them when git commits the merge.
