@@ -263,10 +263,11 @@ struct MergeCommandTests {
         try Self.withWorld { world in
             let id = "01M7Y2QGX89R10JXA4CND71M0P"
             func event(_ credits: String) -> String {
-                "id: \(id)\nat: 2026-11-21T10:00:00Z\nby: ana\ntype: transfer\nfrom: research\nto: primary\ncredits: \(credits)\n"
+                "id: \(id)\nat: 2099-11-21T10:00:00Z\nby: ana\ntype: transfer\nfrom: research\nto: primary\ncredits: \(credits)\n"
             }
-            let path = "ledger/2026/11/\(id).yaml"
+            let path = "ledger/2099/11/\(id).yaml"
             for (clone, credits) in [(world.bo, "10"), (world.ana, "20")] {
+                try FileManager.default.createDirectory(atPath: clone + "/ledger/2099/11", withIntermediateDirectories: true)
                 FileManager.default.createFile(atPath: clone + "/" + path, contents: Data(event(credits).utf8))
                 try world.git(["add", path], in: clone)
                 try #require(try world.git(["commit", "-q", "-m", "Move \(credits)"], in: clone).status == 0)
@@ -290,9 +291,9 @@ struct MergeCommandTests {
     @Test("usage the other side recorded for a workspace deleted offline cannot be merged away")
     func usageOfADeletedWorkspace() throws {
         try Self.withWorld { world in
-            let usage = "usage/research/2026/11/21-gw.jsonl"
-            try FileManager.default.createDirectory(atPath: world.bo + "/usage/research/2026/11", withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: world.bo + "/" + usage, contents: Data("{\"id\":\"u1\",\"at\":\"2026-11-21T10:00:00Z\",\"member\":\"bo\",\"tool\":\"chat\",\"credits\":250}\n".utf8))
+            let usage = "usage/research/2099/11/21-gw.jsonl"
+            try FileManager.default.createDirectory(atPath: world.bo + "/usage/research/2099/11", withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: world.bo + "/" + usage, contents: Data("{\"id\":\"u1\",\"at\":\"2099-11-21T10:00:00Z\",\"member\":\"bo\",\"tool\":\"chat\",\"credits\":250}\n".utf8))
             try world.git(["add", usage], in: world.bo)
             try #require(try world.git(["commit", "-q", "-m", "Usage"], in: world.bo).status == 0)
             try #require(try world.git(["push", "-q"], in: world.bo).status == 0)
@@ -313,9 +314,10 @@ struct MergeCommandTests {
     @Test("an id clash settled for theirs, whose reissued event then overdraws: the drop offered is ours, under its new id")
     func clashThenOverdraw() throws {
         try Self.withWorld { world in
-            let id = "01M7Y2QGX89R10JXA4CND71M0P", path = "ledger/2026/11/01M7Y2QGX89R10JXA4CND71M0P.yaml"
+            let id = "01M7Y2QGX89R10JXA4CND71M0P", path = "ledger/2099/11/01M7Y2QGX89R10JXA4CND71M0P.yaml"
             for (clone, credits) in [(world.bo, "900"), (world.ana, "500")] {
-                let text = "id: \(id)\nat: 2026-11-21T10:00:00Z\nby: ana\ntype: transfer\nfrom: research\nto: primary\ncredits: \(credits)\n"
+                let text = "id: \(id)\nat: 2099-11-21T10:00:00Z\nby: ana\ntype: transfer\nfrom: research\nto: primary\ncredits: \(credits)\n"
+                try FileManager.default.createDirectory(atPath: clone + "/ledger/2099/11", withIntermediateDirectories: true)
                 FileManager.default.createFile(atPath: clone + "/" + path, contents: Data(text.utf8))
                 try world.git(["add", path], in: clone)
                 try #require(try world.git(["commit", "-q", "-m", "Move \(credits)"], in: clone).status == 0)
@@ -343,9 +345,9 @@ struct MergeCommandTests {
             // Bo deletes research and pushes; Ana recorded usage there offline.
             try world.run(["workspace", "delete", "research"], in: world.bo)
             try #require(try world.git(["push", "-q"], in: world.bo).status == 0)
-            let usage = "usage/research/2026/11/21-gw.jsonl"
-            try FileManager.default.createDirectory(atPath: world.ana + "/usage/research/2026/11", withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: world.ana + "/" + usage, contents: Data("{\"id\":\"u1\",\"at\":\"2026-11-21T10:00:00Z\",\"member\":\"bo\",\"tool\":\"chat\",\"credits\":250}\n".utf8))
+            let usage = "usage/research/2099/11/21-gw.jsonl"
+            try FileManager.default.createDirectory(atPath: world.ana + "/usage/research/2099/11", withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: world.ana + "/" + usage, contents: Data("{\"id\":\"u1\",\"at\":\"2099-11-21T10:00:00Z\",\"member\":\"bo\",\"tool\":\"chat\",\"credits\":250}\n".utf8))
             try world.git(["add", usage], in: world.ana)
             try #require(try world.git(["commit", "-q", "-m", "Usage"], in: world.ana).status == 0)
             #expect(try world.git(["pull", "-q", "--no-rebase", "--no-edit"], in: world.ana).status != 0)
