@@ -140,10 +140,31 @@ public enum CanonicalYAML {
         isPlainSafe(text) ? text : quoted(text)
     }
 
+    /// `text` double-quoted, with JSON's escapes, and `\u` escapes for the characters a YAML reader would not
+    /// read back as themselves inside quotes: it refuses C1 controls, U+FFFE and U+FFFF, folds the line
+    /// breaks NEL, LS and PS (with the spaces around them), and drops a byte-order mark.
     static func quoted(_ text: String) -> String {
         var out = ""
         JSONValue.writeString(text, to: &out)
-        return out
+        guard out.unicodeScalars.contains(where: needsEscape) else { return out }
+        var escaped = ""
+        for scalar in out.unicodeScalars {
+            if needsEscape(scalar) {
+                let hex = String(scalar.value, radix: 16, uppercase: true)
+                escaped += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            } else {
+                escaped.unicodeScalars.append(scalar)
+            }
+        }
+        return escaped
+    }
+
+    /// The characters `quoted` escapes beyond JSON's: YAML readers do not read them back unchanged.
+    private static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x80...0x9F, 0x2028, 0x2029, 0xFEFF, 0xFFFE, 0xFFFF: return true
+        default: return false
+        }
     }
 
     private static let reservedWords: Set<String> = [
@@ -160,11 +181,8 @@ public enum CanonicalYAML {
         }
         if last == " " || last == ":" { return false }
         if text.contains(": ") || text.contains(" #") { return false }
-        for scalar in text.unicodeScalars {
-            if scalar.value < 0x20 || scalar.value == 0x7F || scalar.value == 0x85 || scalar.value == 0xFEFF
-                || (0x2028...0x2029).contains(scalar.value) {
-                return false
-            }
+        for scalar in text.unicodeScalars where scalar.value < 0x20 || scalar.value == 0x7F || needsEscape(scalar) {
+            return false
         }
         if looksNumericOrDate(text) { return false }
         return true

@@ -51,10 +51,14 @@ public indirect enum DocumentTree: Sendable, Hashable {
         }
     }
 
+    /// The tree for the canonical writer. Plain numbers, booleans and times stay plain, as `YAMLNode.plain`
+    /// expects; other text is written as `.string`, plain only where that reads back as the same text: the
+    /// text of a plain scalar, such as one folded from several lines, is not always a plain scalar elsewhere.
     var yaml: YAMLNode {
         switch self {
         case .null: return .null
-        case .scalar(let text, let quoted): return quoted ? .string(text) : .plain(text)
+        case .scalar(let text, let quoted):
+            return isPlainValue || (!quoted && (try? Timestamp(parsing: text)) != nil) ? .plain(text) : .string(text)
         case .list(let items): return .list(items.map(\.yaml))
         case .map(let fields): return .map(fields.map { ($0.key, $0.value.yaml) })
         }
@@ -74,11 +78,16 @@ public indirect enum DocumentTree: Sendable, Hashable {
 
     // MARK: Meaning
 
+    /// Whether the value is a plain `true`, `false` or JSON number, not text.
+    private var isPlainValue: Bool {
+        guard case .scalar(let text, let quoted) = self else { return false }
+        return !quoted && (text == "true" || text == "false" || DataValue.isJSONNumber(text))
+    }
+
     /// What a scalar means: plain text that is not a number or boolean reads as text, like quoted text.
     private var scalarMeaning: String? {
-        guard case .scalar(let text, let quoted) = self else { return nil }
-        let plainValue = !quoted && (text == "true" || text == "false" || DataValue.isJSONNumber(text))
-        return (plainValue ? "p:" : "s:") + text
+        guard case .scalar(let text, _) = self else { return nil }
+        return (isPlainValue ? "p:" : "s:") + text
     }
 
     public static func == (lhs: DocumentTree, rhs: DocumentTree) -> Bool {

@@ -36,6 +36,23 @@ import Testing
         #expect(swapped == result)
     }
 
+    @Test func aMergedFileTheDecoderRefusesStillReadsAsItsSidesWroteIt() throws {
+        // Found by the merge fuzz target: an unknown key makes the merge write the merged tree as it is, and a
+        // plain scalar folded from several lines ("p", a blank line, "q" is the text "p\nq") was written plain.
+        let base = "id: a\nname: Team A\n"
+        let ours = "id: a\nname: Team A\nnote: p\n\n  q\n"
+        let theirs = "id: a\nname: Team Alpha\n"
+        let result = OrgMerge.mergeFile(path: "workspaces/a.yaml", base: Self.file("", base), ours: Self.file("", ours), theirs: Self.file("", theirs))
+        #expect(result.conflicts.isEmpty)
+        let merged = try SourceReader.parse(try #require(result.bytes), format: .yaml, path: "workspaces/a.yaml").get()
+        guard case .mapping(let entries) = merged.kind else { Issue.record("not a mapping"); return }
+        let fields = Dictionary(entries.map { ($0.key, $0.value.kind) }, uniquingKeysWith: { first, _ in first })
+        guard case .scalar("Team Alpha", _)? = fields["name"], case .scalar("p\nq", _)? = fields["note"] else {
+            Issue.record("merged as \(String(decoding: result.bytes ?? [], as: UTF8.self))")
+            return
+        }
+    }
+
     @Test func oneSidedChangeKeepsItsBytesAndComments() {
         let base = "id: a\nname: Team A\n"
         let ours = "# the research team\nid: a\nname:   'Team A'   # renamed later\n"

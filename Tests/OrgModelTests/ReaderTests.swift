@@ -88,7 +88,9 @@ struct CanonicalYAMLTests {
     @Test(arguments: ["plain", "ana@acme.example", "Chat (production)", "01JD3Q4X6Y7Z8A9B0C1D2E3F4G", "env:OPENAI_API_KEY",
                       "yes", "No", "null", "~", "true", "123", "1.5", "-1", ".5", "0x1F", "1e3", "2026-11-21", "2026-budget",
                       "a: b", "a #b", "#x", "- x", "[x]", "{x}", "*x", "&x", "!x", "|x", ">x", "'x'", "\"x\"", "%x", "@x", "`x",
-                      " lead", "trail ", "line\nbreak", "tab\there", "x:", "émoji 🚀", ""])
+                      " lead", "trail ", "line\nbreak", "tab\there", "x:", "émoji 🚀", "",
+                      // Found by the parsers fuzz target: characters libyaml refuses, folds or drops, plain or quoted.
+                      "c1\u{80}control", "\u{9F}", "nel\u{85}line", "a \u{2028} b", "para\u{2029}", "mid\u{FEFF}bom", "non\u{FFFE}char", "\u{FFFF}"])
     func stringsReadBackAsTheSameText(text: String) throws {
         let yaml = CanonicalYAML.render(.map([("k", .string(text))]))
         let parsed = try Yams.load(yaml: yaml) as? [String: Any]
