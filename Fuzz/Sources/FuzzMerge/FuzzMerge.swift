@@ -2,8 +2,8 @@ import FuzzSupport
 import FuzzerMain
 import OrgModel
 
-/// Fuzzes the three-way merge of one file (`OrgMerge.mergeFile`, what the git merge driver runs). The
-/// input is split at 0xFF bytes (never part of UTF-8 text) into base, ours and theirs; a missing part is a
+/// Fuzzes the three-way merge of one file (`OrgMerge.mergeFile`, and `mergeFileChecked`, what the git merge
+/// driver runs). The input is split at 0xFF bytes (never part of UTF-8 text) into base, ours and theirs; a missing part is a
 /// side without the file. Each triple is merged as a YAML workspace, a JSON workspace, a member, org.yaml,
 /// providers.yaml, a ledger event and a usage file, and checked for what SPEC §5 and the merge promise.
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -44,6 +44,20 @@ enum MergeTarget {
             if conflict.kind == .file || conflict.kind == .event {
                 require(forward.bytes == ours, "\(context): a whole-file conflict does not keep our file as it is")
             }
+        }
+
+        // The merge driver's merge: the same file, and an `.invalid` conflict only for a written file that breaks
+        // a rule on its own.
+        let checked = OrgMerge.mergeFileChecked(path: path, base: base, ours: ours, theirs: theirs)
+        require(checked.bytes == forward.bytes, "\(context): the merge driver writes other bytes than the merge")
+        let added = checked.conflicts.filter { conflict in !forward.conflicts.contains(conflict) }
+        require(checked.conflicts.count == forward.conflicts.count + added.count && added.allSatisfy { $0.kind == .invalid } && added.count <= 1,
+                "\(context): the merge driver's conflicts are not the merge's, plus at most one invalid file: \(added)")
+        if let written = checked.bytes, !forward.conflicts.contains(where: { $0.field.steps.isEmpty }) {
+            let breaks = Validator.fileDiagnostics(written, path: path).contains { $0.severity == .error }
+            require(breaks == !added.isEmpty, "\(context): the written file \(breaks ? "breaks" : "breaks no") rule on its own, and the merge driver \(added.isEmpty ? "does not say so" : "says it does")")
+        } else {
+            require(added.isEmpty, "\(context): an invalid-file conflict besides a whole-file conflict")
         }
 
         // M2: ledger events are immutable, so a ledger file both sides wrote differently is a conflict.

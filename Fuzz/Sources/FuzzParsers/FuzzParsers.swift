@@ -23,7 +23,8 @@ enum ParsersTarget {
             case .failure(let diagnostic):
                 requireWellFormed([diagnostic], context: "reading \(path)")
                 require(diagnostic.location.path == path, "a \(format) error names \(diagnostic.location.path), not the file read")
-                require(diagnostic.rule == .syntax && diagnostic.severity == .error, "a \(format) error is not a syntax error: \(diagnostic)")
+                require([RuleID.syntax, .limit].contains(diagnostic.rule) && diagnostic.severity == .error,
+                        "a \(format) reading error is neither a syntax error nor a limit: \(diagnostic)")
             case .success(let node):
                 requireReadTree(node, format: format)
                 requireCanonicalRoundTrip(node, from: format)
